@@ -1,0 +1,17 @@
+// MachineBus: what the CPU needs from the machine around it (ports, interrupts).
+
+/// The machine side of the CPU: port I/O and the interrupt controller.
+///
+/// Called on cold paths only (IN/OUT, interrupt acknowledge), so an existential
+/// here costs nothing measurable on the hot path.
+public protocol MachineBus: AnyObject {
+    /// Read `size` (1, 2 or 4) bytes from I/O port `port`. Unknown ports read all ones.
+    func portRead(_ port: UInt16, size: Int) -> UInt32
+    /// Write the low `size` (1, 2 or 4) bytes of `value` to I/O port `port`.
+    func portWrite(_ port: UInt16, size: Int, value: UInt32)
+    /// Interrupt acknowledge cycle: the vector of the highest-priority pending IRQ.
+    /// Called only when `interruptPending` is true and EFLAGS.IF = 1.
+    func acknowledgeInterrupt() -> UInt8
+    /// True when the interrupt controller asserts INTR.
+    var interruptPending: Bool { get }
+}
