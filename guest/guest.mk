@@ -2,7 +2,8 @@
 #
 # Defines GUEST_KERNEL and the targets `guest` (build and check it) and `qemu` (boot it
 # on QEMU; APPEND="..." sets the command line, QEMU_EXTRA="..." adds flags such as
-# -initrd a,b). Paths are relative to the repository root.
+# -initrd a,b, QEMU_MEM=1G sets -m, QEMU_EXPECT=N expects the guest to exit with N).
+# Paths are relative to the repository root.
 
 SWIFTC   ?= swiftc
 CLANG    ?= clang
@@ -12,6 +13,7 @@ QEMU     ?= qemu-system-i386
 QEMU_MEM ?= 128M
 APPEND   ?=
 QEMU_EXTRA ?=
+QEMU_EXPECT ?= 0
 
 GUEST_DIR    := guest
 GUEST_BUILD  := build/guest
@@ -30,8 +32,7 @@ GUEST_TARGET := i686-unknown-none-elf
 GUEST_SWIFTFLAGS := -target $(GUEST_TARGET) -target-cpu i686 \
     -enable-experimental-feature Embedded -enable-experimental-feature Extern \
     -wmo -parse-as-library -Osize -module-name Kernel \
-    -Xfrontend -disable-stack-protector -Xfrontend -assume-single-threaded \
-    -Xcc -fno-pic
+    -Xfrontend -disable-stack-protector -Xfrontend -assume-single-threaded
 GUEST_CFLAGS  := -target $(GUEST_TARGET) -march=i686 -fno-pic -ffreestanding -nostdlib
 GUEST_LDFLAGS := -m elf_i386 -static -nostdlib --no-undefined --orphan-handling=error \
     --gc-sections -T $(GUEST_LDS)
@@ -70,11 +71,15 @@ $(GUEST_BUILD)/kernel.checked: $(GUEST_KERNEL)
 	@touch $@
 
 ## qemu: boot the kernel on QEMU with the serial line on stdout. The kernel leaves
-## through isa-debug-exit: status 1 (= (0<<1)|1) means it wrote 0, i.e. success.
+## through isa-debug-exit: writing N makes QEMU exit with (N<<1)|1, so status 1 means
+## it wrote 0 (success). Succeeds iff the guest wrote QEMU_EXPECT (default 0).
 qemu: $(GUEST_BUILD)/kernel.checked
 	@status=0; $(QEMU) $(QEMU_FLAGS) -kernel $(GUEST_KERNEL) \
 	    $(if $(APPEND),-append "$(APPEND)") $(QEMU_EXTRA) || status=$$?; \
-	if [ $$status -ne 1 ]; then echo "qemu: exit status $$status (guest wrote $$(( (status - 1) / 2 )) or did not exit cleanly)" >&2; exit 1; fi
+	if [ $$status -ne $$(( ($(QEMU_EXPECT) << 1) | 1 )) ]; then \
+	    echo "qemu: exit status $$status, expected $$(( ($(QEMU_EXPECT) << 1) | 1 )) (guest exit code $(QEMU_EXPECT))" >&2; \
+	    exit 1; \
+	fi
 
 guest-clean:
 	rm -rf $(GUEST_BUILD)

@@ -27,10 +27,38 @@ func kmain(_ magic: UInt32, _ info: UInt32) {
         panic("kmain: self-test failed")
     }
 
+    if let what = cmdline_param("crash=") { crash(what) }
+
     let code = cmdline_param("exit=") ?? 0
     printk(.info).s("boot complete, exit code ").u(code).end()
     exit_machine(code)
 }
+
+/// crash(what): fail on purpose so tests can watch the failure paths. 1: panic;
+/// 2: a Swift runtime trap (array index out of range: ud2, #UD); 3: divide error (#DE).
+/// Every case ends in panic; other values are ignored.
+@inline(never)
+func crash(_ what: UInt32) {
+    printk(.notice).s("crash=").u(what).s(" requested on the command line").end()
+    switch what {
+    case 1:
+        panic("crash: requested on the command line")
+    case 2:
+        let a = [UInt32](repeating: 7, count: 4)
+        let v = a[Int(what) + 2]                    // index 4 of 4: traps
+        printk(.info).u(v).end()
+    case 3:
+        var r: UInt32 = 0
+        let q = x86_divl(0, 1, opaque32(0), &r)     // DIV by zero: #DE
+        printk(.info).u(q).end()
+    default:
+        return
+    }
+    panic("crash: the failure did not happen")
+}
+
+/// opaque32(v) -> v, hidden from the optimizer.
+@inline(never) func opaque32(_ v: UInt32) -> UInt32 { v }
 
 /// mmapTypeName(t) -> the memory map type's name as the multiboot spec calls it.
 func mmapTypeName(_ t: UInt32) -> StaticString {
@@ -48,14 +76,13 @@ func mmapTypeName(_ t: UInt32) -> StaticString {
 /// map, the command line and the modules (each with a CRC-32 of its contents).
 func print_multiboot() {
     let mbi = Boot.info
-    printk(.info).s("multiboot: magic=").hex32(Boot.magic).s(" info=").hex32(Boot.infoAddr)
-        .s(" flags=").hex32(mbi.flags).end()
+    printk(.info).s("multiboot: magic=").hex32(Boot.magic).s(" flags=").hex32(mbi.flags).end()
     if mbi.flags & MBI_MEMORY != 0 {
         printk(.info).s("memory: lower=").u(mbi.memLower).s(" KiB upper=").u(mbi.memUpper)
             .s(" KiB").end()
     }
     if mbi.flags & MBI_MMAP != 0 {
-        printk(.info).s("memory map (").u(mbi.mmapLength).s(" bytes at ").hex32(mbi.mmapAddr).s("):").end()
+        printk(.info).s("memory map (").u(mbi.mmapLength).s(" bytes):").end()
         var usable: UInt64 = 0
         var top: UInt64 = 0
         mmap_foreach { i, r in

@@ -17,6 +17,7 @@ var panicking = false   // set on the first panic: a panic inside panic just exi
 func panic(_ msg: StaticString) -> Never {
     if !panicking {
         panicking = true
+        Console.newline()
         put("panic: ")
         put(msg)
         Console.putc(0x0A)

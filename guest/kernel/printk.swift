@@ -17,12 +17,19 @@ struct Console {
     static var uart = Uart(base: COM1)      // console device
     static var ready = false                // uart initialized
     static var loglevel: UInt8 = 7          // print messages with level < loglevel
+    static var atLineStart = true           // the last byte sent was a newline (or none)
 
     /// Console.putc(b): emit one byte; "\n" becomes "\r\n". Works before console_init
     /// (the UART then runs at whatever the firmware left).
     static func putc(_ b: UInt8) {
         if b == 0x0A { uart.putc(0x0D) }
         uart.putc(b)
+        atLineStart = b == 0x0A
+    }
+
+    /// Console.newline(): end an unterminated line, so the next output starts a line.
+    static func newline() {
+        if !atLineStart { putc(0x0A) }
     }
 }
 
@@ -108,10 +115,12 @@ func put(_ text: StaticString) {
     }
 }
 
-/// printk(level) -> a new log line "[level] " (empty and silent if filtered out).
+/// printk(level) -> a new log line "[level] " (empty and silent if filtered out). An
+/// unterminated previous line is ended first.
 func printk(_ level: LogLevel) -> Printk {
     let line = Printk(on: level.rawValue < Console.loglevel)
     if line.on {
+        Console.newline()
         Console.putc(0x5B)                   // "["
         Console.putc(0x30 &+ level.rawValue) // "0".."7"
         Console.putc(0x5D)                   // "]"
