@@ -81,5 +81,6 @@ qemu: $(GUEST_BUILD)/kernel.checked
 	    exit 1; \
 	fi
 
+## guest-clean: remove build/guest.
 guest-clean:
 	rm -rf $(GUEST_BUILD)

@@ -23,7 +23,7 @@ let UART_BAUD_BASE: UInt32 = 115200  // input clock / 16
 struct Uart {
     let base: UInt16             // I/O base, e.g. COM1
 
-    /// init(baud): program the divisor for `baud`, 8N1, FIFOs on, interrupts off.
+    /// initialize(baud): program the divisor for `baud`, 8N1, FIFOs on, interrupts off.
     /// Panics if baud does not divide 115200.
     func initialize(baud: UInt32) {
         if baud == 0 || UART_BAUD_BASE % baud != 0 { panic("uart_init: bad baud rate") }
