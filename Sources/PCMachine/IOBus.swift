@@ -108,6 +108,17 @@ public final class IOBus: MachineBus {
         for u in serial { u.advance(to: now) }
     }
 
+    /// Machine reset at instruction count `now` (after `resetRequest`, a triple fault or
+    /// a debugger `reset`): PIC, PIT and UARTs to their power-on state, port 0x92 bit 0
+    /// cleared, `resetRequest` cleared. `exitRequest` is kept.
+    public func reset(now: UInt64) {
+        pic.reset()
+        pit.reset(now: now)
+        for u in serial { u.reset() }
+        port92 &= ~1
+        resetRequest = false
+    }
+
     // MARK: MachineBus
 
     /// True when the master PIC asserts INTR.

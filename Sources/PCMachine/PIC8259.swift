@@ -163,6 +163,7 @@ public final class PIC8259Pair {
     // MARK: interrupt lines
 
     /// Drive ISA IRQ line `irq` (0–15; other values are taken modulo 16) high.
+    /// (IRQ 2 is the cascade input: the slave's output overrides whatever drives it.)
     /// On an edge-triggered line a low→high transition sets the IRR bit.
     public func raise(irq: Int) { setLevel(irq: irq, true) }
 

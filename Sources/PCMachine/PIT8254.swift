@@ -59,6 +59,18 @@ public final class PIT8254 {
         recomputeDeadline()
     }
 
+    /// Machine reset at instruction count `now`: the reset state of `init`, counting
+    /// from `now`. The IRQ 0 line is left as it is (as QEMU).
+    public func reset(now: UInt64) {
+        let t = PIT8254.tick(at: now)
+        channels = [Channel(), Channel(), Channel()]
+        for i in 0..<3 { channels[i].loadTime = now; channels[i].loadTick = t }
+        channels[2].gate = false
+        lastAdvanceTick = t
+        speakerData = 0
+        recomputeDeadline()
+    }
+
     // MARK: time
 
     /// Input clock ticks elapsed by instruction count `n`: ⌊n · 1193182 / 10⁹⌋, exact.

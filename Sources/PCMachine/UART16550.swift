@@ -58,6 +58,15 @@ public final class UART16550 {
         self.output = output
     }
 
+    /// Machine reset: registers to their power-on values, FIFOs emptied, IRQ line lowered.
+    public func reset() {
+        rbr = 0; ier = 0; iir = 0x01; lcr = 0; mcr = 0x08; lsr = 0x60; msr = 0xB0; scr = 0
+        fcr = 0; divisor = 12; fifoHead = 0; fifoCount = 0; triggerLevel = 1
+        thrInterruptPending = false; timeoutPending = false; timeoutDeadline = .max
+        charTime = 1_041_660
+        updateIRQ()
+    }
+
     private var fifoEnabled: Bool { fcr & 0x01 != 0 }
     private var loopback: Bool { mcr & 0x10 != 0 }
 

@@ -1,5 +1,8 @@
 // IOBusTests: port dispatch, absent ports, log-once, debug exit, byte splitting.
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 import X86CPU
 @testable import PCMachine
 
@@ -121,5 +124,77 @@ final class IOBusTests: XCTestCase {
         XCTAssertEqual(bus.portRead(0x3F8, size: 1), 0x61)
         bus.portWrite(0x20, size: 1, value: 0x20)
         XCTAssertFalse(bus.interruptPending)
+    }
+
+    // MARK: the host side of the console (HostTerminal over pipes and a file)
+
+    /// A pipe as (read end, write end).
+    func makePipe() -> (Int32, Int32) {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        return (fds[0], fds[1])
+    }
+
+    func testHostInputEscapesAndEndOfInput() {
+        let (r, w) = makePipe()
+        let (outR, outW) = makePipe()
+        defer { close(r); close(outR); close(outW) }
+        let term = HostTerminal(inputFD: r, outputFD: outW, escapes: true)
+        XCTAssertFalse(term.inputIsTerminal)
+        XCTAssertEqual(term.pollInput(), HostTerminal.Input())   // nothing yet, not ended
+        let input: [UInt8] = [0x61, 0x01, 0x01, 0x62, 0x01, 0x63, 0x64, 0x01, 0x7A, 0x65, 0x01, 0x78, 0x66]
+        XCTAssertEqual(input.withUnsafeBytes { write(w, $0.baseAddress, $0.count) }, input.count)
+        var a = term.pollInput()
+        XCTAssertEqual(a.bytes, [0x61, 0x01, 0x62])              // C-a C-a is a literal C-a
+        XCTAssertEqual(a.event, .monitor)
+        a = term.pollInput()
+        XCTAssertEqual(a.bytes, [0x64, 0x65])                    // C-a z swallowed
+        XCTAssertEqual(a.event, .quit)
+        close(w)
+        a = term.pollInput()
+        XCTAssertEqual(a.bytes, [0x66])
+        XCTAssertNil(a.event)
+        a = term.pollInput()
+        XCTAssertTrue(a.endOfInput)
+        XCTAssertFalse(term.waitForInput(milliseconds: 0))
+    }
+
+    func testHostOutputBufferingAndFileSink() throws {
+        let (outR, outW) = makePipe()
+        defer { close(outR); close(outW) }
+        let term = HostTerminal(inputFD: -1, outputFD: outW)
+        term.write(bytes: Array("hello\n".utf8))
+        term.flush()
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = buf.withUnsafeMutableBytes { read(outR, $0.baseAddress, $0.count) }
+        XCTAssertEqual(Array(buf[0..<max(n, 0)]), Array("hello\n".utf8))
+        XCTAssertTrue(term.pollInput().endOfInput)               // no input at all
+
+        let path = "/tmp/swift86-serial-test-\(getpid()).txt"
+        defer { unlink(path) }
+        do {
+            let sink = try HostTerminal.fileSink(path: path)
+            sink.write(bytes: Array("to file".utf8))
+        }                                                        // deinit flushes and closes
+        let fd = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        let m = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        XCTAssertEqual(Array(buf[0..<max(m, 0)]), Array("to file".utf8))
+        XCTAssertThrowsError(try HostTerminal.fileSink(path: "/nonexistent-dir/x"))
+    }
+
+    func testResetRestoresPowerOnState() {
+        let bus = makeBus()
+        bus.portWrite(0x3FB, size: 1, value: 0x83)
+        bus.portWrite(0x21, size: 1, value: 0xFF)
+        bus.portWrite(0x92, size: 1, value: 0x03)
+        now = 2_000_000
+        bus.reset(now: now)
+        XCTAssertEqual(bus.portRead(0x3FB, size: 1), 0x00)
+        XCTAssertEqual(bus.portRead(0x21, size: 1), 0x00)
+        XCTAssertEqual(bus.portRead(0x92, size: 1), 0x02)
+        XCTAssertFalse(bus.resetRequest)
+        XCTAssertEqual(bus.nextDeadline, PIT8254.time(ofTick: PIT8254.tick(at: now) + 65536))
     }
 }
