@@ -94,7 +94,7 @@ extension CPU {
         var newFlags: UInt32 = 0
         var preserveSZAP = false
         let cin = carry
-        materializeFlags()
+        if kind < 4 { materializeFlags() }   // rotates keep SF ZF AF PF
         let (v, ea) = try readRMW(d, sz)
         do {
             var res: UInt32

@@ -77,17 +77,41 @@ extension CPU {
     func execute(_ d: Insn) throws(Fault) {
         switch d.pointee.op {
         case .addEbGb: try aluEG(d, 0, 0)
-        case .addEvGv: try aluEG(d, 0, vsz(d))
+        case .addEvGv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = r[Int(d.pointee.reg)], res = a &+ b
+                fOp = LazyKind.add | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.rm)] = res;
+            } else { try aluEG(d, 0, vsz(d)) }
         case .addGbEb: try aluGE(d, 0, 0)
-        case .addGvEv: try aluGE(d, 0, vsz(d))
+        case .addGvEv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.reg)], b = r[Int(d.pointee.rm)], res = a &+ b
+                fOp = LazyKind.add | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.reg)] = res;
+            } else { try aluGE(d, 0, vsz(d)) }
         case .addEbIb: try aluEI(d, 0, 0)
-        case .addEvIv: try aluEI(d, 0, vsz(d))
+        case .addEvIv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = d.pointee.imm, res = a &+ b
+                fOp = LazyKind.add | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.rm)] = res;
+            } else { try aluEI(d, 0, vsz(d)) }
         case .orEbGb: try aluEG(d, 1, 0)
-        case .orEvGv: try aluEG(d, 1, vsz(d))
+        case .orEvGv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = r[Int(d.pointee.reg)], res = a | b
+                fOp = LazyKind.logic | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.rm)] = res;
+            } else { try aluEG(d, 1, vsz(d)) }
         case .orGbEb: try aluGE(d, 1, 0)
-        case .orGvEv: try aluGE(d, 1, vsz(d))
+        case .orGvEv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.reg)], b = r[Int(d.pointee.rm)], res = a | b
+                fOp = LazyKind.logic | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.reg)] = res;
+            } else { try aluGE(d, 1, vsz(d)) }
         case .orEbIb: try aluEI(d, 1, 0)
-        case .orEvIv: try aluEI(d, 1, vsz(d))
+        case .orEvIv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = d.pointee.imm, res = a | b
+                fOp = LazyKind.logic | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.rm)] = res;
+            } else { try aluEI(d, 1, vsz(d)) }
         case .adcEbGb: try aluEG(d, 2, 0)
         case .adcEvGv: try aluEG(d, 2, vsz(d))
         case .adcGbEb: try aluGE(d, 2, 0)
@@ -101,29 +125,77 @@ extension CPU {
         case .sbbEbIb: try aluEI(d, 3, 0)
         case .sbbEvIv: try aluEI(d, 3, vsz(d))
         case .andEbGb: try aluEG(d, 4, 0)
-        case .andEvGv: try aluEG(d, 4, vsz(d))
+        case .andEvGv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = r[Int(d.pointee.reg)], res = a & b
+                fOp = LazyKind.logic | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.rm)] = res;
+            } else { try aluEG(d, 4, vsz(d)) }
         case .andGbEb: try aluGE(d, 4, 0)
-        case .andGvEv: try aluGE(d, 4, vsz(d))
+        case .andGvEv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.reg)], b = r[Int(d.pointee.rm)], res = a & b
+                fOp = LazyKind.logic | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.reg)] = res;
+            } else { try aluGE(d, 4, vsz(d)) }
         case .andEbIb: try aluEI(d, 4, 0)
-        case .andEvIv: try aluEI(d, 4, vsz(d))
+        case .andEvIv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = d.pointee.imm, res = a & b
+                fOp = LazyKind.logic | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.rm)] = res;
+            } else { try aluEI(d, 4, vsz(d)) }
         case .subEbGb: try aluEG(d, 5, 0)
-        case .subEvGv: try aluEG(d, 5, vsz(d))
+        case .subEvGv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = r[Int(d.pointee.reg)], res = a &- b
+                fOp = LazyKind.sub | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.rm)] = res;
+            } else { try aluEG(d, 5, vsz(d)) }
         case .subGbEb: try aluGE(d, 5, 0)
-        case .subGvEv: try aluGE(d, 5, vsz(d))
+        case .subGvEv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.reg)], b = r[Int(d.pointee.rm)], res = a &- b
+                fOp = LazyKind.sub | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.reg)] = res;
+            } else { try aluGE(d, 5, vsz(d)) }
         case .subEbIb: try aluEI(d, 5, 0)
-        case .subEvIv: try aluEI(d, 5, vsz(d))
+        case .subEvIv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = d.pointee.imm, res = a &- b
+                fOp = LazyKind.sub | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.rm)] = res;
+            } else { try aluEI(d, 5, vsz(d)) }
         case .xorEbGb: try aluEG(d, 6, 0)
-        case .xorEvGv: try aluEG(d, 6, vsz(d))
+        case .xorEvGv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = r[Int(d.pointee.reg)], res = a ^ b
+                fOp = LazyKind.logic | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.rm)] = res;
+            } else { try aluEG(d, 6, vsz(d)) }
         case .xorGbEb: try aluGE(d, 6, 0)
-        case .xorGvEv: try aluGE(d, 6, vsz(d))
+        case .xorGvEv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.reg)], b = r[Int(d.pointee.rm)], res = a ^ b
+                fOp = LazyKind.logic | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.reg)] = res;
+            } else { try aluGE(d, 6, vsz(d)) }
         case .xorEbIb: try aluEI(d, 6, 0)
-        case .xorEvIv: try aluEI(d, 6, vsz(d))
+        case .xorEvIv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = d.pointee.imm, res = a ^ b
+                fOp = LazyKind.logic | 2; fA = a; fB = b; fRes = res; r[Int(d.pointee.rm)] = res;
+            } else { try aluEI(d, 6, vsz(d)) }
         case .cmpEbGb: try aluEG(d, 7, 0)
-        case .cmpEvGv: try aluEG(d, 7, vsz(d))
+        case .cmpEvGv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = r[Int(d.pointee.reg)], res = a &- b
+                fOp = LazyKind.sub | 2; fA = a; fB = b; fRes = res;
+            } else { try aluEG(d, 7, vsz(d)) }
         case .cmpGbEb: try aluGE(d, 7, 0)
-        case .cmpGvEv: try aluGE(d, 7, vsz(d))
+        case .cmpGvEv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.reg)], b = r[Int(d.pointee.rm)], res = a &- b
+                fOp = LazyKind.sub | 2; fA = a; fB = b; fRes = res;
+            } else { try aluGE(d, 7, vsz(d)) }
         case .cmpEbIb: try aluEI(d, 7, 0)
-        case .cmpEvIv: try aluEI(d, 7, vsz(d))
+        case .cmpEvIv:
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0 {
+                let a = r[Int(d.pointee.rm)], b = d.pointee.imm, res = a &- b
+                fOp = LazyKind.sub | 2; fA = a; fB = b; fRes = res;
+            } else { try aluEI(d, 7, vsz(d)) }
         case .testEbGb:
             let v = try readE(d, 0) & reg8(d.pointee.reg); setLazy(LazyKind.logic, 0, v, 0, v)
         case .testEvGv:
@@ -157,7 +229,23 @@ extension CPU {
         case .mulEb, .mulEv, .imulEb, .imulEv, .divEb, .divEv, .idivEb, .idivEv, .imulGvEv, .imulGvEvIv:
             try execMulDiv(d)
         case .grp2Eb: try execShift(d, 0)
-        case .grp2Ev: try execShift(d, vsz(d))
+        case .grp2Ev:
+            // fast path: SHL/SHR/SAR of a 32-bit register by an immediate
+            let count = d.pointee.imm & 0x1F
+            if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0
+                && d.pointee.imm2 == 0 && count != 0 && (d.pointee.reg == 4 || d.pointee.reg == 5 || d.pointee.reg == 7) {
+                let v = r[Int(d.pointee.rm)]
+                let res: UInt32, cf: UInt32, of: UInt32
+                switch d.pointee.reg {
+                case 4: res = v << count; cf = (v >> (32 - count)) & 1; of = (res >> 31) ^ cf
+                case 5: res = v >> count; cf = (v >> (count - 1)) & 1; of = v >> 31
+                default:
+                    res = UInt32(bitPattern: Int32(bitPattern: v) >> Int32(count))
+                    cf = UInt32(bitPattern: Int32(bitPattern: v) >> Int32(count - 1)) & 1; of = 0
+                }
+                r[Int(d.pointee.rm)] = res
+                setArith(cf | of << 11 | szp(res, 2))
+            } else { try execShift(d, vsz(d)) }
         case .shldEvGv, .shrdEvGv: try execShiftDouble(d)
         case .btEvGv, .btsEvGv, .btrEvGv, .btcEvGv, .btEvIb, .btsEvIb, .btrEvIb, .btcEvIb: try execBitTest(d)
         case .bsfGvEv, .bsrGvEv: try execBitScan(d)
