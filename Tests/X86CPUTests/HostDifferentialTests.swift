@@ -6,7 +6,8 @@
 // operands (undefined flags, undefined destinations), and only defined bits are compared.
 //
 // Environment: SEED=n picks the seed (printed on every run), FULL=1 runs millions of cases,
-// DIFF_CASES=n sets the number of cases per instruction form.
+// DIFF_CASES=n sets the number of cases per instruction form, DIFF_ONLY=ADC,SHLD keeps only
+// the forms whose name contains one of the comma-separated words (same cases as a full run).
 import Foundation
 import XCTest
 import X86CPU
@@ -772,13 +773,17 @@ final class HostDifferentialTests: XCTestCase {
         let env = ProcessInfo.processInfo.environment
         let seed = env["SEED"].flatMap { UInt64($0) } ?? 0x5EED_0086
         let full = env["FULL"] == "1"
-        let forms = buildForms()
+        let allForms = buildForms()
+        let only = env["DIFF_ONLY"].map { $0.split(separator: ",").map(String.init) } ?? []
+        let chosen = allForms.indices.filter { i in only.isEmpty || only.contains { allForms[i].name.contains($0) } }
+        let forms = chosen.map { allForms[$0] }
         let perForm = env["DIFF_CASES"].flatMap { Int($0) } ?? (full ? 8_000 : max(250, (120_000 + forms.count - 1) / forms.count))
         print("HostDifferentialTests: seed \(seed) (SEED=n overrides), \(forms.count) forms x \(perForm) cases = \(forms.count * perForm)\(full ? " (FULL)" : "")")
 
         let native = try NativeRunner()
         let interp = try InterpreterRunner()
-        var rngs = forms.indices.map { SplitMix64(state: seed &+ UInt64($0) &* 0x1_0000_0001) }
+        // One stream per form, keyed by its index in the full table: DIFF_ONLY reproduces a full run's cases.
+        var rngs = chosen.map { SplitMix64(state: seed &+ UInt64($0) &* 0x1_0000_0001) }
         var failures = [Int: (count: Int, examples: [String])]()
         var total = 0, faults = 0
         let chunk = max(1, 60_000 / forms.count)                   // cases per form per native batch
