@@ -11,6 +11,7 @@
 import Foundation
 import XCTest
 import X86CPU
+import X86Decoder
 
 // MARK: - Flags
 
@@ -342,6 +343,19 @@ private func buildForms() -> [Form] {
             }
         }
     }
+
+    // Undocumented aliases real CPUs execute: SAL = group 2 /6 (as SHL), TEST = F6/F7 /1, SALC (D6).
+    for s in [8, 16, 32] {
+        let o1: UInt8 = s == 8 ? 0xD0 : 0xD1, oc: UInt8 = s == 8 ? 0xD2 : 0xD3, oi: UInt8 = s == 8 ? 0xC0 : 0xC1
+        forms.append(modrm("SAL(/6) E,1", [o1], size: s, .reg, digit: 6, mask: { _ in shiftMask(4, size: s, count: 1) }))
+        forms.append(modrm("SAL(/6) E,CL", [oc], size: s, .reg, digit: 6,
+                           prep: { c, r in c.regs[1] = (c.regs[1] & ~0xFF) | r.count() },
+                           mask: { c in shiftMask(4, size: s, count: c.cl) }))
+        forms.append(modrm("SAL(/6) E,Ib", [oi], size: s, .reg, digit: 6, immBytes: 1, immGen: { $0.count() },
+                           mask: { c in shiftMask(4, size: s, count: c.imm) }))
+        forms.append(modrm("TEST(/1) E,I", [s == 8 ? 0xF6 : 0xF7], size: s, .reg, digit: 1, immBytes: imm(s), mask: logic))
+    }
+    forms.append(raw("SALC", size: 8, { _, _ in [0xD6] }, mask: fixed(ARITH)))
 
     // SHLD SHRD (imm8, CL): 16 and 32 bits.
     for (o, n) in [(UInt8(0xA4), "SHLD"), (UInt8(0xAC), "SHRD")] {
@@ -766,6 +780,26 @@ final class HostDifferentialTests: XCTestCase {
         XCTAssertEqual(out[1].regs[0], 0xFFFF_FFFF, "registers at #DE are the inputs")
         XCTAssertEqual(out[2].regs[6], 0, "ESI reported relative to the buffer base")
         XCTAssertEqual(out[2].mem[64 - 16 + 3], 0x10, "bit -100 = byte -13 bit 4")
+    }
+
+    /// Every generated instruction decodes (not #UD) to exactly its own length: a check of
+    /// the form table against X86Decoder, so interpreter mismatches are not encoding slips.
+    func testFormsDecodeToTheirLength() {
+        var rng = SplitMix64(state: 1)
+        var bad: [String] = []
+        for f in buildForms() {
+            for _ in 0..<20 {
+                let c = f.gen(&rng)
+                var insn = DecodedInstruction()
+                let padded = c.code + [UInt8](repeating: 0x90, count: 15 - c.code.count)
+                let st = padded.withUnsafeBufferPointer { Decoder.decode($0.baseAddress!, count: 15, code32: true, into: &insn) }
+                if st != .ok || insn.op == .ud || insn.op == .tooLong || Int(insn.length) != c.code.count {
+                    bad.append("\(f.name): \(c.code.map { String(format: "%02X", $0) }.joined(separator: " ")) decodes as \(insn.op) length \(insn.length)")
+                    break
+                }
+            }
+        }
+        XCTAssert(bad.isEmpty, "forms that do not decode to their length:\n" + bad.joined(separator: "\n"))
     }
 
     /// Every form, random edge-biased operands, native vs interpreter.
