@@ -1,0 +1,2 @@
+// swift86: command-line entry point.
+print("swift86")

@@ -1,0 +1,108 @@
+/* io.S: tiny cdecl wrappers for instructions Swift cannot emit (port I/O, cpuid, lidt, div). */
+
+.text
+
+/* x86_outb(port, value): write the byte `value` to I/O port `port`. */
+.globl x86_outb
+.type x86_outb, @function
+x86_outb:
+    movzwl 4(%esp), %edx
+    movzbl 8(%esp), %eax
+    outb %al, %dx
+    ret
+
+/* x86_inb(port) -> byte read from I/O port `port`, zero-extended. */
+.globl x86_inb
+.type x86_inb, @function
+x86_inb:
+    movzwl 4(%esp), %edx
+    xorl %eax, %eax
+    inb %dx, %al
+    ret
+
+/* x86_outw(port, value): write the 16-bit `value` to I/O port `port`. */
+.globl x86_outw
+.type x86_outw, @function
+x86_outw:
+    movzwl 4(%esp), %edx
+    movzwl 8(%esp), %eax
+    outw %ax, %dx
+    ret
+
+/* x86_inw(port) -> 16-bit value read from I/O port `port`, zero-extended. */
+.globl x86_inw
+.type x86_inw, @function
+x86_inw:
+    movzwl 4(%esp), %edx
+    xorl %eax, %eax
+    inw %dx, %ax
+    ret
+
+/* x86_outl(port, value): write the 32-bit `value` to I/O port `port`. */
+.globl x86_outl
+.type x86_outl, @function
+x86_outl:
+    movzwl 4(%esp), %edx
+    movl 8(%esp), %eax
+    outl %eax, %dx
+    ret
+
+/* x86_inl(port) -> 32-bit value read from I/O port `port`. */
+.globl x86_inl
+.type x86_inl, @function
+x86_inl:
+    movzwl 4(%esp), %edx
+    inl %dx, %eax
+    ret
+
+/* x86_cpuid(leaf, subleaf, out): run CPUID; out[0..3] = EAX, EBX, ECX, EDX. */
+.globl x86_cpuid
+.type x86_cpuid, @function
+x86_cpuid:
+    pushl %ebx
+    pushl %edi
+    movl 12(%esp), %eax
+    movl 16(%esp), %ecx
+    movl 20(%esp), %edi
+    cpuid
+    movl %eax, 0(%edi)
+    movl %ebx, 4(%edi)
+    movl %ecx, 8(%edi)
+    movl %edx, 12(%edi)
+    popl %edi
+    popl %ebx
+    ret
+
+/* x86_lidt(desc): load IDTR from the 6-byte descriptor (limit, base) at `desc`. */
+.globl x86_lidt
+.type x86_lidt, @function
+x86_lidt:
+    movl 4(%esp), %eax
+    lidt (%eax)
+    ret
+
+/* x86_read_cr0() -> CR0. */
+.globl x86_read_cr0
+.type x86_read_cr0, @function
+x86_read_cr0:
+    movl %cr0, %eax
+    ret
+
+/* x86_read_cr2() -> CR2 (the faulting linear address of the last #PF). */
+.globl x86_read_cr2
+.type x86_read_cr2, @function
+x86_read_cr2:
+    movl %cr2, %eax
+    ret
+
+/* x86_divl(hi, lo, d, rem) -> (hi:lo) / d, and *rem = (hi:lo) % d: one DIV instruction. */
+/* The caller guarantees hi < d (else the quotient overflows and the CPU raises #DE). */
+.globl x86_divl
+.type x86_divl, @function
+x86_divl:
+    movl 4(%esp), %edx
+    movl 8(%esp), %eax
+    divl 12(%esp)
+    movl 16(%esp), %ecx
+    movl %edx, (%ecx)
+    ret

@@ -1,0 +1,134 @@
+// main.swift: kmain, the first Swift code to run: console, boot information, self-test, exit.
+
+/// kmain(magic, info): called once by boot.S on the boot stack with the multiboot magic
+/// (EAX) and info address (EBX). Exits the machine through the debug-exit port with the
+/// command line's exit=N (default 0); panics on a bad boot or a failed self-test.
+@_cdecl("kmain")
+func kmain(_ magic: UInt32, _ info: UInt32) {
+    console_init()
+    idt_init()
+    early_heap_init()
+
+    printk(.info).s("swift86 guest kernel 0.1 (Embedded Swift, i686, no paging)").end()
+    printk(.info).s("kernel: ").hex32(kernel_start_addr()).s("-").hex32(kernel_end_addr())
+        .s(", early heap ").u((early_heap_end_addr() &- early_heap_start_addr()) >> 10).s(" KiB").end()
+
+    multiboot_init(magic, info)
+    if let level = cmdline_param("loglevel=") { Console.loglevel = UInt8(truncatingIfNeeded: level) }
+
+    print_multiboot()
+    print_cpu()
+
+    let failures = selftest_run()
+    printk(.info).s("heap: ").u(EarlyHeap.total).s(" allocations, high water ")
+        .u(EarlyHeap.highWater).s(" bytes, ").u(EarlyHeap.live).s(" live").end()
+    if failures != 0 {
+        printk(.err).u(failures).s(" self-test check(s) failed").end()
+        panic("kmain: self-test failed")
+    }
+
+    if let what = cmdline_param("crash=") { crash(what) }
+
+    let code = cmdline_param("exit=") ?? 0
+    printk(.info).s("boot complete, exit code ").u(code).end()
+    exit_machine(code)
+}
+
+/// crash(what): fail on purpose so tests can watch the failure paths. 1: panic;
+/// 2: a Swift runtime trap (array index out of range: ud2, #UD); 3: divide error (#DE).
+/// Every case ends in panic; other values are ignored.
+@inline(never)
+func crash(_ what: UInt32) {
+    printk(.notice).s("crash=").u(what).s(" requested on the command line").end()
+    switch what {
+    case 1:
+        panic("crash: requested on the command line")
+    case 2:
+        let a = [UInt32](repeating: 7, count: 4)
+        let v = a[Int(what) + 2]                    // index 4 of 4: traps
+        printk(.info).u(v).end()
+    case 3:
+        var r: UInt32 = 0
+        let q = x86_divl(0, 1, opaque32(0), &r)     // DIV by zero: #DE
+        printk(.info).u(q).end()
+    default:
+        return
+    }
+    panic("crash: the failure did not happen")
+}
+
+/// opaque32(v) -> v, hidden from the optimizer.
+@inline(never) func opaque32(_ v: UInt32) -> UInt32 { v }
+
+/// mmapTypeName(t) -> the memory map type's name as the multiboot spec calls it.
+func mmapTypeName(_ t: UInt32) -> StaticString {
+    switch t {
+    case 1: return "usable"
+    case 2: return "reserved"
+    case 3: return "ACPI reclaimable"
+    case 4: return "ACPI NVS"
+    case 5: return "bad"
+    default: return "unknown"
+    }
+}
+
+/// print_multiboot(): log the multiboot information: flags, memory sizes, the memory
+/// map, the command line and the modules (each with a CRC-32 of its contents).
+func print_multiboot() {
+    let mbi = Boot.info
+    printk(.info).s("multiboot: magic=").hex32(Boot.magic).s(" flags=").hex32(mbi.flags).end()
+    if mbi.flags & MBI_MEMORY != 0 {
+        printk(.info).s("memory: lower=").u(mbi.memLower).s(" KiB upper=").u(mbi.memUpper)
+            .s(" KiB").end()
+    }
+    if mbi.flags & MBI_MMAP != 0 {
+        printk(.info).s("memory map (").u(mbi.mmapLength).s(" bytes):").end()
+        var usable: UInt64 = 0
+        var top: UInt64 = 0
+        mmap_foreach { i, r in
+            printk(.info).s("  ").u(i).s(": base=").hex64(r.base).s(" length=").hex64(r.length)
+                .s(" type=").u(r.type).s(" (").s(mmapTypeName(r.type)).s(")").end()
+            if r.type == 1 {
+                usable &+= r.length
+                if r.base &+ r.length > top { top = r.base &+ r.length }
+            }
+        }
+        printk(.info).s("usable RAM: ").u(usable >> 10).s(" KiB (").u(usable >> 20)
+            .s(" MiB), top of RAM ").hex64(top).end()
+    } else {
+        printk(.warning).s("memory map: none").end()
+    }
+    let line = cmdline_addr()
+    if line != 0 {
+        printk(.info).s("cmdline: \"").cstr(line).s("\"").end()
+    } else {
+        printk(.info).s("cmdline: none").end()
+    }
+    if mbi.flags & MBI_MODS != 0 {
+        printk(.info).s("modules: ").u(mbi.modsCount).end()
+        for i in 0..<mbi.modsCount {
+            let m = module_at(i)
+            if m.modEnd < m.modStart { panic("print_multiboot: module ends before it starts") }
+            let size = m.modEnd &- m.modStart
+            printk(.info).s("  ").u(i).s(": start=").hex32(m.modStart).s(" end=").hex32(m.modEnd)
+                .s(" size=").u(size).s(" crc32=").hex32(crc32(m.modStart, size))
+                .s(" cmdline=\"").cstr(m.string).s("\"").end()
+        }
+    } else {
+        printk(.info).s("modules: none").end()
+    }
+}
+
+/// print_cpu(): log the CPUID vendor string, highest basic leaf and leaf-1 EDX features.
+func print_cpu() {
+    let l0 = cpuid(0)
+    let p = printk(.info).s("cpu: vendor \"")
+    for reg in [l0.ebx, l0.edx, l0.ecx] {
+        for k in 0..<4 { p.c(UInt8(truncatingIfNeeded: reg >> UInt32(k * 8))) }
+    }
+    p.s("\" max leaf ").u(l0.eax).end()
+    if l0.eax >= 1 {
+        let l1 = cpuid(1)
+        printk(.info).s("cpu: features edx=").hex32(l1.edx).end()
+    }
+}
