@@ -20,7 +20,10 @@ let package = Package(
         .executableTarget(name: "swift86", dependencies: ["PCMachine", "X86CPU", "X86Decoder"], swiftSettings: fast),
         .testTarget(name: "X86DecoderTests", dependencies: ["X86Decoder"]),
         .testTarget(name: "X86CPUTests", dependencies: ["X86CPU", "X86Decoder"]),
-        .testTarget(name: "PCMachineTests", dependencies: ["PCMachine", "X86CPU"]),
+        .testTarget(name: "PCMachineTests", dependencies: ["PCMachine", "X86CPU"],
+                    exclude: ["Fixtures/probe.asm", "Fixtures/probe.ld", "Fixtures/higherhalf.c.in",
+                              "Fixtures/higherhalf.ld", "Fixtures/qemu-probe.sh"]),
         .testTarget(name: "Swift86CLITests", dependencies: []),
-    ]
+    ],
+    swiftLanguageModes: [.v5]
 )

@@ -126,6 +126,8 @@ public final class CPU {
     public internal(set) var vectorCounts = [UInt64](repeating: 0, count: 256)
     /// Called for every delivered exception/interrupt when set (logging, debugger, event log).
     public var onInterrupt: ((InterruptEvent) -> Void)?
+    /// Called at the start of every block executed (`-d exec`): CS, EIP, instruction count.
+    public var onBlockExec: ((UInt16, UInt32, UInt64) -> Void)?
     /// Called for MMU events (CR3 writes, INVLPG, flushes, failed walks) when set.
     public var onMMUEvent: ((String) -> Void)?
 
@@ -181,6 +183,20 @@ public final class CPU {
         segSel[1] = 0x10; segAttr[1] = 0xC09B
         code32 = true; stack32 = true
         eip = 0
+    }
+
+    /// Registers as a multiboot loader leaves them: flat protected mode, the given
+    /// general registers, CS/data selectors over a flat GDT at `gdtBase`.
+    public func setMultibootEntry(eip: UInt32, eax: UInt32, ebx: UInt32, ecx: UInt32, edx: UInt32,
+                                  esi: UInt32, edi: UInt32, esp: UInt32, ebp: UInt32, eflags: UInt32,
+                                  cs: UInt16, ds: UInt16, gdtBase: UInt32, gdtLimit: UInt16) {
+        resetToFlatProtectedMode()
+        self.eip = eip
+        r[0] = eax; r[1] = ecx; r[2] = edx; r[3] = ebx; r[4] = esp; r[5] = ebp; r[6] = esi; r[7] = edi
+        self.eflags = eflags
+        segSel[1] = cs
+        for s in [0, 2, 3, 4, 5] { segSel[s] = ds }
+        gdtrBase = gdtBase; gdtrLimit = gdtLimit
     }
 
     // MARK: register access

@@ -95,7 +95,8 @@ extension CPU {
         var preserveSZAP = false
         let cin = carry
         materializeFlags()
-        try modifyE(d, sz) { v in
+        let (v, ea) = try readRMW(d, sz)
+        do {
             var res: UInt32
             var cf: UInt32, of: UInt32
             switch kind {
@@ -145,7 +146,7 @@ extension CPU {
                 of = 0
             }
             newFlags = cf | of << 11 | (preserveSZAP ? 0 : szp(res, sz))
-            return res
+            try writeRMW(d, sz, ea, res)
         }
         if preserveSZAP {
             flagBits = (flagBits & ~(EFLAGS.CF | EFLAGS.OF)) | newFlags
@@ -163,7 +164,8 @@ extension CPU {
         if count == 0 { _ = try readE(d, sz); return }
         let left = d.pointee.op == .shldEvGv
         var flags: UInt32 = 0
-        try modifyE(d, sz) { v in
+        let (v, ea) = try readRMW(d, sz)
+        do {
             var res: UInt32, cf: UInt32
             if sz == 2 {
                 if left {
@@ -188,7 +190,7 @@ extension CPU {
             }
             let of: UInt32 = ((res ^ v) & signBit(sz)) != 0 ? 1 : 0
             flags = cf | of << 11 | szp(res, sz)
-            return res
+            try writeRMW(d, sz, ea, res)
         }
         setArith(flags)
     }
@@ -264,8 +266,8 @@ extension CPU {
         case .xaddEbGb, .xaddEvGv:
             let sz: UInt32 = d.pointee.op == .xaddEbGb ? 0 : vsz(d)
             let src = getReg(d.pointee.reg, sz)
-            var old: UInt32 = 0
-            try modifyE(d, sz) { v in old = v; return alu(0, v, src, sz) }
+            let (old, a) = try readRMW(d, sz)
+            try writeRMW(d, sz, a, alu(0, old, src, sz))
             // SRC <- DEST, then DEST <- sum: with the same register on both sides the sum wins
             if !(d.pointee.flags & DecodedInstruction.flagMem == 0 && d.pointee.rm == d.pointee.reg) {
                 setReg(d.pointee.reg, sz, old)
@@ -273,12 +275,9 @@ extension CPU {
         case .cmpxchgEbGb, .cmpxchgEvGv:
             let sz: UInt32 = d.pointee.op == .cmpxchgEbGb ? 0 : vsz(d)
             let acc = getReg(0, sz), src = getReg(d.pointee.reg, sz)
-            var old: UInt32 = 0
-            try modifyE(d, sz) { v in
-                old = v
-                _ = alu(7, acc, v, sz)
-                return acc == v ? src : v
-            }
+            let (old, a) = try readRMW(d, sz)
+            try writeRMW(d, sz, a, acc == old ? src : old)
+            _ = alu(7, acc, old, sz)
             if acc != old { setReg(0, sz, old) }
         default: // cmpxchg8b m64
             let s = Int(d.pointee.seg), a = ea(d)

@@ -62,7 +62,7 @@ extension CPU {
                     let v = try load(src, si, n)
                     bus.portWrite(port, size: n, value: v)
                     step(6)
-                    pendingEvents |= Event.irq
+                    pendingEvents |= Event.irq | Event.stop
                 }
                 iterations &+= 1
                 if !rep { break }
@@ -117,7 +117,9 @@ extension CPU {
             setReg(0, sz, bus.portRead(port, size: n))
         default:
             bus.portWrite(port, size: n, value: getReg(0, sz))
+            // the machine looks at its devices after every OUT (exit request, new timer deadline)
+            pendingEvents |= Event.stop
         }
-        pendingEvents |= Event.irq   // the device may have changed INTR (EOI, unmask, exit)
+        pendingEvents |= Event.irq   // the device may have changed INTR (EOI, unmask)
     }
 }

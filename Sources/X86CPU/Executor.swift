@@ -29,7 +29,8 @@ extension CPU {
             setReg(d.pointee.rm, sz, alu(kind, getReg(d.pointee.rm, sz), src, sz))
             return
         }
-        try modifyE(d, sz) { alu(kind, $0, src, sz) }
+        let (v, a) = try readRMW(d, sz)
+        try writeRMW(d, sz, a, alu(kind, v, src, sz))
     }
     /// `op G, E` (form GbEb / GvEv).
     @inline(__always) func aluGE(_ d: Insn, _ kind: Int, _ sz: UInt32) throws(Fault) {
@@ -45,17 +46,17 @@ extension CPU {
             setReg(d.pointee.rm, sz, alu(kind, getReg(d.pointee.rm, sz), src, sz))
             return
         }
-        try modifyE(d, sz) { alu(kind, $0, src, sz) }
+        let (v, a) = try readRMW(d, sz)
+        try writeRMW(d, sz, a, alu(kind, v, src, sz))
     }
 
     @inline(__always) func incdec(_ d: Insn, _ sz: UInt32, dec: Bool) throws(Fault) {
         let c = carry
-        try modifyE(d, sz) { v in
-            let res = dec ? v &- 1 : v &+ 1
-            fCarry = c
-            setLazy(dec ? LazyKind.dec : LazyKind.inc, sz, v, 1, res)
-            return res & sizeMask(sz)
-        }
+        let (v, a) = try readRMW(d, sz)
+        let res = dec ? v &- 1 : v &+ 1
+        try writeRMW(d, sz, a, res & sizeMask(sz))
+        fCarry = c
+        setLazy(dec ? LazyKind.dec : LazyKind.inc, sz, v, 1, res)
     }
 
     // MARK: control transfer helpers
@@ -143,12 +144,16 @@ extension CPU {
                 let v = r[Int(d.pointee.rm)]; let res = v &- 1
                 fCarry = carry; setLazy(LazyKind.dec, 2, v, 1, res); r[Int(d.pointee.rm)] = res
             } else { try incdec(d, vsz(d), dec: true) }
-        case .notEb: try modifyE(d, 0) { ~$0 & 0xFF }
-        case .notEv: let sz = vsz(d); try modifyE(d, sz) { ~$0 & sizeMask(sz) }
-        case .negEb: try modifyE(d, 0) { v in let res = 0 &- v; setLazy(LazyKind.sub, 0, 0, v, res); return res & 0xFF }
-        case .negEv:
-            let sz = vsz(d)
-            try modifyE(d, sz) { v in let res = 0 &- v; setLazy(LazyKind.sub, sz, 0, v, res); return res & sizeMask(sz) }
+        case .notEb, .notEv:
+            let sz: UInt32 = d.pointee.op == .notEb ? 0 : vsz(d)
+            let (v, a) = try readRMW(d, sz)
+            try writeRMW(d, sz, a, ~v & sizeMask(sz))
+        case .negEb, .negEv:
+            let sz: UInt32 = d.pointee.op == .negEb ? 0 : vsz(d)
+            let (v, a) = try readRMW(d, sz)
+            let res = 0 &- v
+            try writeRMW(d, sz, a, res & sizeMask(sz))
+            setLazy(LazyKind.sub, sz, 0, v, res)
         case .mulEb, .mulEv, .imulEb, .imulEv, .divEb, .divEv, .idivEb, .idivEv, .imulGvEv, .imulGvEvIv:
             try execMulDiv(d)
         case .grp2Eb: try execShift(d, 0)
@@ -177,15 +182,11 @@ extension CPU {
         case .movzxGvEw: setReg(d.pointee.reg, vsz(d), try readE(d, 1))
         case .movsxGvEb: setReg(d.pointee.reg, vsz(d), UInt32(bitPattern: Int32(Int8(truncatingIfNeeded: try readE(d, 0)))))
         case .movsxGvEw: setReg(d.pointee.reg, vsz(d), UInt32(bitPattern: Int32(Int16(truncatingIfNeeded: try readE(d, 1)))))
-        case .xchgEbGb:
-            let g = reg8(d.pointee.reg)
-            var old: UInt32 = 0
-            try modifyE(d, 0) { v in old = v; return g }
-            setReg8(d.pointee.reg, old)
-        case .xchgEvGv:
-            let sz = vsz(d), g = getReg(d.pointee.reg, sz)
-            var old: UInt32 = 0
-            try modifyE(d, sz) { v in old = v; return g }
+        case .xchgEbGb, .xchgEvGv:
+            let sz: UInt32 = d.pointee.op == .xchgEbGb ? 0 : vsz(d)
+            let g = getReg(d.pointee.reg, sz)
+            let (old, a) = try readRMW(d, sz)
+            try writeRMW(d, sz, a, g)
             setReg(d.pointee.reg, sz, old)
         case .cmovcc:
             let sz = vsz(d)
@@ -364,11 +365,9 @@ extension CPU {
         case .arpl:
             if !protectedMode { throw Fault(Fault.ud) }
             let src = UInt32(getReg(d.pointee.reg, 1))
-            var changed = false
-            try modifyE(d, 1) { dst in
-                if dst & 3 < src & 3 { changed = true; return (dst & ~3) | (src & 3) }
-                return dst
-            }
+            let (dst, a) = try readRMW(d, 1)
+            let changed = dst & 3 < src & 3
+            try writeRMW(d, 1, a, changed ? (dst & ~3) | (src & 3) : dst)
             materializeFlags()
             if changed { flagBits |= EFLAGS.ZF } else { flagBits &= ~EFLAGS.ZF }
 

@@ -56,15 +56,22 @@ extension CPU {
             setReg(d.pointee.rm, sz, v)
         }
     }
-    /// Read-modify-write of the r/m operand: `f` maps the old value to the new one.
-    /// Faults (including the write's) happen before anything changes.
-    @inline(__always) func modifyE(_ d: Insn, _ sz: UInt32, _ f: (UInt32) throws(Fault) -> UInt32) throws(Fault) {
+    /// First half of a read-modify-write of the r/m operand: the old value and, for
+    /// memory, its effective address. A memory operand faults here exactly as the write
+    /// would (write permission is checked), so nothing changes before the last fault.
+    @inline(__always) func readRMW(_ d: Insn, _ sz: UInt32) throws(Fault) -> (value: UInt32, ea: UInt32) {
         if d.pointee.flags & DecodedInstruction.flagMem != 0 {
-            let s = Int(d.pointee.seg), a = ea(d), n = 1 << Int(sz)
-            let old = try loadRMW(s, a, n)
-            try store(s, a, n, try f(old))
+            let a = ea(d)
+            return (try loadRMW(Int(d.pointee.seg), a, 1 << Int(sz)), a)
+        }
+        return (getReg(d.pointee.rm, sz), 0)
+    }
+    /// Second half of a read-modify-write: store `v` where `readRMW` read.
+    @inline(__always) func writeRMW(_ d: Insn, _ sz: UInt32, _ a: UInt32, _ v: UInt32) throws(Fault) {
+        if d.pointee.flags & DecodedInstruction.flagMem != 0 {
+            try store(Int(d.pointee.seg), a, 1 << Int(sz), v)
         } else {
-            setReg(d.pointee.rm, sz, try f(getReg(d.pointee.rm, sz)))
+            setReg(d.pointee.rm, sz, v)
         }
     }
 

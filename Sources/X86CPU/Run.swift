@@ -38,6 +38,7 @@ extension CPU {
         var blockPtr = cache.lookup(phys, code32: code32)
         if blockPtr == nil { blockPtr = compileBlock(phys) }
         guard let block = blockPtr else { runUncached(lin); return }
+        if let hook = onBlockExec { hook(segSel[1], eip, icount) }
 
         var n = Int(block.pointee.count)
         let remaining = limit &- icount
@@ -170,7 +171,7 @@ extension CPU {
     }
 
     /// TLB statistics: page walks and full flushes.
-    public var tlbStats: (walks: UInt64, flushes: UInt64) { (tlb.walks, tlb.flushes) }
+    public var tlbStats: (lookups: UInt64, walks: UInt64, flushes: UInt64) { (tlb.lookups, tlb.walks, tlb.flushes) }
     /// Decoded-block cache statistics.
     public var cacheStats: (blocks: UInt64, invalidations: UInt64, flushes: UInt64) {
         (cache.compiled, cache.invalidations, cache.flushes)

@@ -31,6 +31,7 @@ final class TLB {
 
     /// Statistics: page walks (misses) and full flushes.
     var walks: UInt64 = 0
+    var lookups: UInt64 = 0
     var flushes: UInt64 = 0
 
     init() {

@@ -6,6 +6,7 @@
 /// Memory operands are kept as `base + (index << scale) + disp` where `base` and `index`
 /// are register numbers 0–7, or `DecodedInstruction.noRegister` (8), which the CPU maps
 /// to a register that always holds zero: the effective address is computed without branches.
+@frozen
 public struct DecodedInstruction: Sendable {
     /// The handler (named after the SDM operand form, e.g. `addEvGv`).
     public var op: Op
@@ -37,24 +38,24 @@ public struct DecodedInstruction: Sendable {
     public var imm2: UInt32
 
     /// Operand size is 16 bits (0x66 in 32-bit code, or no 0x66 in 16-bit code).
-    public static let flagO16: UInt8 = 1 << 0
+    @inlinable public static var flagO16: UInt8 { 1 << 0 }
     /// Address size is 16 bits.
-    public static let flagA16: UInt8 = 1 << 1
+    @inlinable public static var flagA16: UInt8 { 1 << 1 }
     /// The r/m operand is memory (ModRM.mod != 3), or the instruction accesses memory implicitly.
-    public static let flagMem: UInt8 = 1 << 2
+    @inlinable public static var flagMem: UInt8 { 1 << 2 }
     /// LOCK prefix.
-    public static let flagLock: UInt8 = 1 << 3
+    @inlinable public static var flagLock: UInt8 { 1 << 3 }
     /// REP/REPE prefix (F3).
-    public static let flagRep: UInt8 = 1 << 4
+    @inlinable public static var flagRep: UInt8 { 1 << 4 }
     /// REPNE prefix (F2).
-    public static let flagRepne: UInt8 = 1 << 5
+    @inlinable public static var flagRepne: UInt8 { 1 << 5 }
     /// An explicit segment-override prefix was present.
-    public static let flagSegOverride: UInt8 = 1 << 6
+    @inlinable public static var flagSegOverride: UInt8 { 1 << 6 }
     /// The instruction ends a basic block (control transfer, mode change, or may fault by design).
-    public static let flagEndsBlock: UInt8 = 1 << 7
+    @inlinable public static var flagEndsBlock: UInt8 { 1 << 7 }
 
     /// The "no register" number: the CPU keeps a register that always reads zero here.
-    public static let noRegister: UInt8 = 8
+    @inlinable public static var noRegister: UInt8 { 8 }
 
     @inline(__always) public var o16: Bool { flags & Self.flagO16 != 0 }
     @inline(__always) public var a16: Bool { flags & Self.flagA16 != 0 }

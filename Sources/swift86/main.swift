@@ -1,2 +1,204 @@
-// swift86: command-line entry point.
-print("swift86")
+// swift86: the command line — boot a multiboot kernel, or disassemble an ELF file.
+import PCMachine
+import X86CPU
+import X86Decoder
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Print one line to stderr.
+func warn(_ s: String) {
+    fputs(s + "\n", stderr)
+}
+
+/// A command-line error: one clear line, exit status 2.
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+    init(_ s: String) { description = s }
+}
+
+let usage = """
+usage: swift86 boot [options] KERNEL        boot a multiboot ELF32 kernel
+       swift86 [options] -kernel KERNEL     the same, QEMU style
+       swift86 disasm FILE.elf [SYMBOL|ADDR [COUNT]]
+options:
+  -m SIZE              RAM size (QEMU syntax: 128, 512M, 1G, 3.5G; default 128M)
+  -append STR          kernel command line
+  -initrd A[,B...]     multiboot modules ("file args"; ",," is a literal comma)
+  -serial stdio|file:PATH|none   where COM1 goes (default stdio)
+  -d int,mmu,ioport,exec         log events (to stderr or -D FILE)
+  -D FILE              write the -d log to FILE
+  -no-reboot           exit instead of rebooting (always the case in swift86)
+  -max-insns N         stop after N instructions (exit status 6)
+  --stats              print instructions, MIPS, exceptions and TLB figures at exit
+exit status: the guest's isa-debug-exit code (V<<1)|1, 0 on Ctrl-A x, 2 bad arguments
+  or image, 4 triple fault, 6 instruction limit, 8 halted with interrupts disabled.
+"""
+
+/// Parse a QEMU-style size: a number (fractions allowed) with an optional K/M/G/T suffix;
+/// no suffix means MiB.
+func parseSize(_ s: String) throws -> UInt64 {
+    var t = s
+    if t.hasPrefix("size=") { t.removeFirst(5) }
+    var mult: Double = 1048576.0
+    if let last = t.last, last.isLetter {
+        switch last {
+        case "k", "K": mult = 1024.0
+        case "m", "M": mult = 1048576.0
+        case "g", "G": mult = 1073741824.0
+        case "t", "T": mult = 1099511627776.0
+        case "b", "B": mult = 1
+        default: throw UsageError("swift86: -m: bad size '\(s)'")
+        }
+        t.removeLast()
+    }
+    guard let v = Double(t), v > 0, v.isFinite else { throw UsageError("swift86: -m: bad size '\(s)'") }
+    let bytes = v * mult
+    guard bytes < 1e13 else { throw UsageError("swift86: -m: size '\(s)' is too large") }
+    return UInt64(bytes)
+}
+
+/// Parse a number in decimal or 0x-hexadecimal.
+func parseNumber(_ s: String) -> UInt64? {
+    if s.hasPrefix("0x") || s.hasPrefix("0X") { return UInt64(s.dropFirst(2), radix: 16) }
+    return UInt64(s)
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// `swift86 boot`: parse flags, build the machine, run it, report.
+func bootCommand(_ args: [String]) throws -> Int32 {
+    var config = Machine.Config()
+    var kernel: String?
+    var logItems: Set<String> = []
+    var logFile: String?
+    var stats = false
+    var i = 0
+    func value(_ flag: String) throws -> String {
+        i += 1
+        guard i < args.count else { throw UsageError("swift86: option \(flag) needs a value") }
+        return args[i]
+    }
+    while i < args.count {
+        let a = args[i]
+        switch a {
+        case "-m": config.ramSize = try parseSize(try value(a))
+        case "-append": config.commandLine = try value(a)
+        case "-initrd": config.modules = MultibootLoader.splitInitrdList(try value(a))
+        case "-kernel": kernel = try value(a)
+        case "-serial":
+            let v = try value(a)
+            if v == "stdio" { config.serial = .stdio }
+            else if v == "none" || v == "null" { config.serial = .none }
+            else if v.hasPrefix("file:") && v.count > 5 { config.serial = .file(String(v.dropFirst(5))) }
+            else { throw UsageError("swift86: -serial: expected stdio, none or file:PATH, got '\(v)'") }
+        case "-d":
+            for item in try value(a).split(separator: ",") {
+                let s = String(item)
+                guard ["int", "mmu", "ioport", "exec"].contains(s) else {
+                    throw UsageError("swift86: -d: unknown log item '\(s)' (known: int, mmu, ioport, exec)")
+                }
+                logItems.insert(s)
+            }
+        case "-D": logFile = try value(a)
+        case "-no-reboot": config.noReboot = true
+        case "-max-insns":
+            let v = try value(a)
+            guard let n = parseNumber(v), n > 0 else { throw UsageError("swift86: -max-insns: bad count '\(v)'") }
+            config.maxInstructions = n
+        case "--stats", "-stats": stats = true
+        case "-h", "-help", "--help": print(usage); return 0
+        default:
+            if a.hasPrefix("-") { throw UsageError("swift86: unknown option '\(a)'\n" + usage) }
+            if kernel != nil { throw UsageError("swift86: more than one kernel given ('\(kernel!)' and '\(a)')") }
+            kernel = a
+        }
+        i += 1
+    }
+    guard let kernelPath = kernel else { throw UsageError("swift86: no kernel image given\n" + usage) }
+    guard config.ramSize >= 1 << 20, config.ramSize <= PhysicalMemory.maximumSize else {
+        throw UsageError("swift86: -m: RAM size must be between 1M and \(PhysicalMemory.maximumSize >> 20)M")
+    }
+
+    let machine = try Machine(config: config)
+    // logging
+    var logSink: UnsafeMutablePointer<FILE> = stderr
+    if let path = logFile {
+        guard let f = fopen(path, "w") else { throw UsageError("swift86: -D \(path): \(String(cString: strerror(errno)))") }
+        logSink = f
+    }
+    let sink = logSink
+    let logLine: (String) -> Void = { fputs($0 + "\n", sink) }
+    if logItems.contains("int") {
+        machine.cpu.onInterrupt = { e in
+            var s = "int: icount=\(e.icount) vec=0x\(hex(e.vector, 2)) \(e.external ? "IRQ" : Fault.name(e.vector))"
+            if let ec = e.errorCode { s += " err=0x\(hex(ec, 4))" }
+            if e.vector == 14 { s += " cr2=0x\(hex(e.cr2, 8))" }
+            s += " cs:eip=\(hex(e.cs, 4)):\(hex(e.eip, 8)) cpl=\(e.cpl) esp=0x\(hex(e.esp, 8))"
+            logLine(s)
+        }
+    }
+    if logItems.contains("mmu") { machine.cpu.onMMUEvent = { logLine("mmu: " + $0) } }
+    if logItems.contains("ioport") { machine.bus.logUnknownPorts = true; machine.bus.log = logLine }
+    if logItems.contains("exec") { machine.cpu.onBlockExec = { cs, eip, n in logLine("exec: \(hex(cs, 4)):\(hex(eip, 8)) icount=\(n)") } }
+
+    try machine.load(kernelPath: kernelPath)
+    let t0 = now()
+    let exit = machine.run()
+    let dt = now() - t0
+    fflush(stdout)
+    switch exit {
+    case .debugExit: break
+    case .quit(let why): warn("swift86: \(why)")
+    case .shutdown(let why): warn("swift86: \(why)")
+    case .instructionLimit(let n): warn("swift86: instruction limit reached (\(n) instructions)")
+    case .deadlock(let why): warn("swift86: \(why)")
+    }
+    if stats { printStats(machine, seconds: dt) }
+    if logFile != nil { fclose(sink) }
+    return exit.status
+}
+
+/// `--stats`: instructions, MIPS, exceptions by vector, TLB figures.
+func printStats(_ m: Machine, seconds: Double) {
+    let n = m.cpu.icount
+    let mips = seconds > 0 ? Double(n) / seconds / 1e6 : 0
+    let secs = (seconds * 1000).rounded() / 1000
+    warn("swift86: \(n) instructions in \(secs) s (\((mips * 10).rounded() / 10) MIPS)")
+    var parts: [String] = []
+    for v in 0..<256 where m.cpu.vectorCounts[v] > 0 {
+        parts.append("\(v < 32 ? Fault.name(UInt8(v)) : "vec 0x" + hex(v, 2))=\(m.cpu.vectorCounts[v])")
+    }
+    warn("swift86: exceptions and interrupts: " + (parts.isEmpty ? "none" : parts.joined(separator: " ")))
+    let t = m.cpu.tlbStats
+    let lookups = max(t.lookups, t.walks)
+    let rate = lookups > 0 ? 100.0 * Double(lookups - t.walks) / Double(lookups) : 100
+    warn("swift86: TLB \(lookups) lookups, \(t.walks) walks, hit rate \((rate * 100).rounded() / 100)%, \(t.flushes) flushes")
+    let c = m.cpu.cacheStats
+    warn("swift86: decoded blocks \(c.blocks), code-page invalidations \(c.invalidations), cache flushes \(c.flushes)")
+}
+
+// MARK: main
+
+var argv = Array(CommandLine.arguments.dropFirst())
+var status: Int32 = 0
+do {
+    if argv.isEmpty { warn(usage); exit(2) }
+    switch argv[0] {
+    case "boot": status = try bootCommand(Array(argv.dropFirst()))
+    case "disasm": status = try disasmCommand(Array(argv.dropFirst()))
+    case "-h", "--help", "help": print(usage)
+    default:
+        if argv[0].hasPrefix("-") { status = try bootCommand(argv) }
+        else { throw UsageError("swift86: unknown command '\(argv[0])'\n" + usage) }
+    }
+} catch {
+    fflush(stdout)
+    warn("\(error)")
+    status = 2
+}
+exit(status)

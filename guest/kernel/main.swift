@@ -119,16 +119,24 @@ func print_multiboot() {
     }
 }
 
-/// print_cpu(): log the CPUID vendor string, highest basic leaf and leaf-1 EDX features.
+/// print_cpu(): log the CPUID vendor string and which of the features this kernel uses
+/// (PSE, TSC, CX8, PGE, CMOV) leaf 1 reports. The highest leaf and the other feature
+/// bits differ between CPU models (QEMU's qemu32 vs swift86's P6), so they stay out.
 func print_cpu() {
     let l0 = cpuid(0)
     let p = printk(.info).s("cpu: vendor \"")
     for reg in [l0.ebx, l0.edx, l0.ecx] {
         for k in 0..<4 { p.c(UInt8(truncatingIfNeeded: reg >> UInt32(k * 8))) }
     }
-    p.s("\" max leaf ").u(l0.eax).end()
+    p.s("\"").end()
     if l0.eax >= 1 {
         let l1 = cpuid(1)
-        printk(.info).s("cpu: features edx=").hex32(l1.edx).end()
+        let q = printk(.info).s("cpu: features")
+        if l1.edx & (1 << 3) != 0 { q.s(" pse") }
+        if l1.edx & (1 << 4) != 0 { q.s(" tsc") }
+        if l1.edx & (1 << 8) != 0 { q.s(" cx8") }
+        if l1.edx & (1 << 13) != 0 { q.s(" pge") }
+        if l1.edx & (1 << 15) != 0 { q.s(" cmov") }
+        q.end()
     }
 }

@@ -1,0 +1,31 @@
+# swift86: build the emulator and the guest, boot it, test everything.
+#   make          build the release emulator and the guest image
+#   make run      boot the guest on swift86
+#   make test     build and pass every test (unit, host-differential, boot, QEMU referee)
+#   make qemu     boot the same guest on QEMU
+#   make bench    MIPS of swift86 and QEMU on CPU-bound workloads
+
+SWIFT ?= swift
+SWIFT86 := .build/release/swift86
+RUN_FLAGS ?= -m 128M
+
+all: emulator guest
+
+emulator:
+	$(SWIFT) build -c release --product swift86
+
+run: all
+	$(SWIFT86) boot $(RUN_FLAGS) $(if $(APPEND),-append "$(APPEND)") $(GUEST_KERNEL)
+
+test: all bench-images
+	SWIFT86_GUEST=$(GUEST_KERNEL) SWIFT86_BENCH_DIR=build/bench $(SWIFT) test -c release
+
+bench: emulator
+
+clean:
+	rm -rf build .build
+
+.PHONY: all emulator run test clean
+
+include guest/guest.mk
+include guest/bench/bench.mk
