@@ -9,8 +9,9 @@
 /// Differences from llvm-objdump that are intentional: a LOCK prefix is printed on the same
 /// line as its instruction (llvm-objdump prints a lone `lock` line), `F1` prints as `int1`,
 /// `D0–D3 /6` as `sal`, `F6/F7 /1` as `test`, `0F 19–1F` as `nop`, x87 escapes as `(x87)`,
-/// and instructions that raise #UD by construction (LOCK misuse, LEA with a register, …)
-/// as `(bad)`.
+/// instructions that raise #UD by construction (LOCK misuse, LEA with a register, …)
+/// as `(bad)`, and relative branches with a 16-bit operand size show the target the CPU
+/// really reaches (EIP wraps at 64 KiB; llvm-objdump does not wrap).
 public enum Disassembler {
     /// One disassembled instruction (or one undecodable byte).
     public struct Line: Sendable, Equatable {
@@ -292,13 +293,14 @@ private struct Renderer {
             if insn.flags & DecodedInstruction.flagRep != 0 { prefix += "rep " }
             if insn.flags & DecodedInstruction.flagRepne != 0 { prefix += "repne " }
         }
-        // LLVM marks a 0x67 prefix it cannot show through the operands.
+        // LLVM marks a 0x67 prefix that no operand shows (16-bit registers in a memory operand,
+        // a string instruction's %si/%di, a moffs, JCXZ) with `addr16` (`addr32` in 16-bit code).
         if code32 == insn.a16 {
-            let dispOnly = entry.hasModRM && insn.isMem && insn.base == DecodedInstruction.noRegister
-                && insn.index == DecodedInstruction.noRegister
-            if dispOnly || insn.op == .loop || insn.op == .loope || insn.op == .loopne {
-                prefix += insn.a16 ? "addr16 " : "addr32 "
-            }
+            let ops = [a, b, c]
+            let modrmMem = entry.hasModRM && insn.isMem
+            let shown = (modrmMem && (insn.base != DecodedInstruction.noRegister || insn.index != DecodedInstruction.noRegister))
+                || ops.contains(where: { [.Xb, .Xv, .Yb, .Yv, .Ob, .Ov].contains($0) }) || insn.op == .jcxz
+            if !shown { prefix += insn.a16 ? "addr16 " : "addr32 " }
         }
 
         var intel = [a, b, c].compactMap { operand($0) }

@@ -117,6 +117,11 @@ struct Referee {
     }
 }
 
+extension Op {
+    /// JMP/CALL/Jcc/LOOP/JECXZ with a relative displacement.
+    var isRelativeBranch: Bool { [.jcc, .jmpJ, .callJ, .loop, .loope, .loopne, .jcxz].contains(self) }
+}
+
 /// Known, accepted differences between our text and llvm-objdump's (lengths must still match):
 /// our text starts with `ours`, llvm-objdump's with `theirs`.
 let knownTextDifferences: [(ours: String, theirs: String, reason: String)] = [
@@ -125,6 +130,7 @@ let knownTextDifferences: [(ours: String, theirs: String, reason: String)] = [
     ("rep bsf", "tzcnt", "F3 0F BC is TZCNT only with BMI1; an i686 runs it as BSF (REP ignored)"),
     ("cbtw", "cwtl", "LLVM bug: in code16 it names 98 (CBW) after the 32-bit form"),
     ("cwtd", "cltd", "LLVM bug: in code16 it names 99 (CWD) after the 32-bit form"),
+    ("wbinvd", "(bad)", "LLVM rejects 66 0F 09; the CPU ignores the 0x66"),
 ]
 
 final class DisassemblerTests: XCTestCase {
@@ -219,8 +225,12 @@ final class DisassemblerTests: XCTestCase {
             if ours != r.text {
                 if ours == "(x87)" && insn.op == .fpu {
                     // x87 is not disassembled (outside the i686 integer set): length only.
-                } else if knownTextDifferences.contains(where: { ours.hasPrefix($0.ours) && r.text.hasPrefix($0.theirs) }) {
+                } else if knownTextDifferences.contains(where: {
+                    ours.replacingOccurrences(of: "addr16 ", with: "").hasPrefix($0.ours) && r.text.hasPrefix($0.theirs)
+                }) {
                     // accepted difference, see the table
+                } else if insn.o16, insn.op.isRelativeBranch, Self.sameTargetModulo64K(ours, r.text) {
+                    // 16-bit operand size: the CPU wraps EIP at 64 KiB, llvm-objdump does not
                 } else {
                     textFailures += 1
                     XCTFail("text at 0x\(String(offset, radix: 16)) [\(hex)]: objdump `\(r.text)`, ours `\(ours)`",
@@ -233,6 +243,15 @@ final class DisassemblerTests: XCTestCase {
         if lengthFailures + textFailures > 0 {
             print("compare: \(ref.count) instructions, \(lengthFailures) length and \(textFailures) text mismatches")
         }
+    }
+
+    /// True when `a` and `b` differ only in a final hex branch target, equal modulo 64 KiB.
+    static func sameTargetModulo64K(_ a: String, _ b: String) -> Bool {
+        let x = a.split(separator: " "), y = b.split(separator: " ")
+        guard x.count == y.count, x.dropLast() == y.dropLast(), let p = x.last, let q = y.last,
+              p.hasPrefix("0x"), q.hasPrefix("0x"),
+              let u = UInt64(p.dropFirst(2), radix: 16), let v = UInt64(q.dropFirst(2), radix: 16) else { return false }
+        return u & 0xFFFF == v & 0xFFFF
     }
 
     func referee() throws -> Referee {
@@ -255,6 +274,59 @@ final class DisassemblerTests: XCTestCase {
         let r = try referee()
         let ref = try r.listing(source: ".code16\n" + Corpus.assembly16(), name: "corpus16.s", code16: true)
         compare(ref, code32: false)
+    }
+
+    /// (c) A systematic sweep: every valid one-byte and 0F opcode × every ModRM.reg × four
+    /// ModRM forms (plain, SIB + disp8, disp32, register), bare and with 0x66 / 0x67; then every
+    /// ModRM × SIB byte of `8B` in 32-bit and 16-bit addressing. Each case sits in its own
+    /// 16-byte slot padded with NOPs, so a length mismatch cannot desynchronise the listing.
+    func testOpcodeAndModRMSweepAgainstObjdump() throws {
+        let r = try referee()
+        var slots: [[UInt8]] = []
+        var seen = Set<[UInt8]>()
+        func add(_ b: [UInt8]) {
+            // only encodings our decoder calls valid; LLVM decodes a few of them differently
+            let lines = Disassembler.disassemble(b + Array(repeating: 0x90, count: 16 - b.count), at: 0)
+            guard let first = lines.first, first.text != "(bad)" else { return }
+            let key = Array((b + Array(repeating: 0x90, count: 16)).prefix(first.length))
+            if seen.insert(key).inserted { slots.append(b) }
+        }
+        let prefixes: Set<Int> = [0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3, 0x0F]
+        for pre: [UInt8] in [[], [0x66], [0x67]] {
+            for two in [false, true] {
+                for op in 0..<256 where two || !prefixes.contains(op) {
+                    if two && (0x19...0x1E).contains(op) { continue }       // LLVM: <unknown>
+                    let opc: [UInt8] = two ? [0x0F, UInt8(op)] : [UInt8(op)]
+                    for reg in 0..<8 {
+                        if !two && (op == 0xF6 || op == 0xF7) && reg == 1 { continue }   // LLVM: <unknown>, wrong length
+                        if !two && (0xC0...0xD3).contains(op) && reg == 6 { continue }   // SAL alias: same
+                        if two && op == 0x18 && reg >= 4 { continue }      // LLVM: prefetchrst2 / reserved hints
+                        for form: UInt8 in [0x00, 0x44, 0x85, 0xC1] {
+                            // LLVM gives MOV CR/DR a memory operand when mod != 3 (wrong: the SDM says
+                            // mod is ignored; DecoderTests checks our 3 bytes), and has no 0F 18 reg form.
+                            if two && (0x20...0x23).contains(op) && form != 0xC1 { continue }
+                            if two && op == 0x18 && form == 0xC1 { continue }
+                            add(pre + opc + [form | UInt8(reg) << 3, 0x24, 0x11, 0x22, 0x33, 0x44])
+                        }
+                    }
+                }
+            }
+        }
+        for modrm in 0..<256 {
+            let hasSIB = modrm & 7 == 4 && modrm >> 6 != 3
+            for sib in hasSIB ? Array(0..<256) : [0x55] {
+                add([0x8B, UInt8(modrm), UInt8(sib), 0x81, 0x82, 0x83, 0x84])
+            }
+            add([0x67, 0x8B, UInt8(modrm), 0x81, 0x82])
+        }
+        var src = ""
+        for b in slots {
+            let padded = b + Array(repeating: 0x90, count: 16 - b.count)
+            src += ".byte " + padded.map { String($0) }.joined(separator: ",") + "\n"
+        }
+        let ref = try r.listing(source: src, name: "sweep.s")
+        XCTAssertGreaterThan(slots.count, 10_000)
+        compare(ref)
     }
 
     /// (b) Compiler-generated code at several optimisation levels.
