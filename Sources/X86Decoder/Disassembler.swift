@@ -102,7 +102,6 @@ private struct Renderer {
         self.symbolize = symbolize
     }
 
-    var isRegForm: Bool { insn.modrm >> 6 == 3 }
     var vSuffix: String { insn.o16 ? "w" : "l" }
 
     /// Register name of number `n` in `size` bytes (1, 2, 4).
@@ -136,7 +135,7 @@ private struct Renderer {
                 indexName = "%" + Disassembler.reg32[Int(insn.index)]
             } else if entry.hasModRM && insn.modrm & 7 == 4 {
                 // A SIB byte without an index: LLVM shows %eiz where the SIB was not needed.
-                if scale != 0 || insn.base == none || insn.base != 4 { indexName = "%eiz" } else { scale = 0 }
+                if scale != 0 || insn.base != 4 { indexName = "%eiz" } else { scale = 0 }
             }
         }
         var s = segPrefix
