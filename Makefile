@@ -17,8 +17,13 @@ emulator:
 run: all
 	$(SWIFT86) boot $(RUN_FLAGS) $(if $(APPEND),-append "$(APPEND)") $(GUEST_KERNEL)
 
-test: all bench-images
-	SWIFT86_GUEST=$(GUEST_KERNEL) SWIFT86_BENCH_DIR=build/bench $(SWIFT) test -c release
+# Tests run against release builds (an interpreter's debug build is 10-50x slower);
+# -enable-testing lets test targets use @testable imports.
+TEST_FLAGS := -c release -Xswiftc -enable-testing
+
+test: guest bench-images
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	SWIFT86_GUEST=$(GUEST_KERNEL) SWIFT86_BENCH_DIR=build/bench $(SWIFT) test $(TEST_FLAGS) --skip-build
 
 bench: emulator
 
