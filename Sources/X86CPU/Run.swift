@@ -27,6 +27,7 @@ extension CPU {
     func runBlock(_ limit: UInt64) {
         let lin = segBase[1] &+ eip
         let ti = Int((lin >> 12) & TLB.mask)
+        tlbLookups &+= 1
         var phys: UInt32
         if tlb.tagR[ti] == lin & ~0xFFF {
             phys = tlb.phys[ti] | (lin & 0xFFF)
@@ -171,7 +172,7 @@ extension CPU {
     }
 
     /// TLB statistics: page walks and full flushes.
-    public var tlbStats: (lookups: UInt64, walks: UInt64, flushes: UInt64) { (tlb.lookups, tlb.walks, tlb.flushes) }
+    public var tlbStats: (lookups: UInt64, walks: UInt64, flushes: UInt64) { (tlbLookups, tlb.walks, tlb.flushes) }
     /// Decoded-block cache statistics.
     public var cacheStats: (blocks: UInt64, invalidations: UInt64, flushes: UInt64) {
         (cache.compiled, cache.invalidations, cache.flushes)
