@@ -46,9 +46,11 @@ extension CPU {
         if UInt64(n) > remaining { n = Int(remaining) }
         let tf = flagBits & EFLAGS.TF != 0
         let shadow = interruptShadow
-        if tf || shadow { n = 1 }
+        let rf = flagBits & EFLAGS.RF != 0
+        if tf || shadow || rf { n = 1 }
         var p = UnsafePointer(cache.insns + Int(block.pointee.first))
         let end = p + n
+        let icountAtStart = icount
         deliveredEvent = false
         while p < end {
             let start = eip
@@ -66,7 +68,18 @@ extension CPU {
             p += 1
         }
         if shadow { interruptShadow = false; pendingEvents |= Event.irq }
+        // RF is cleared once an instruction completes (IRET/POPF may have just set it)
+        if rf && icount != icountAtStart && !deliveredEvent
+            && !rfSetByLastInstruction(UnsafePointer(cache.insns + Int(block.pointee.first))) {
+            flagBits &= ~EFLAGS.RF
+        }
         if tf && !deliveredEvent { singleStepTrap() }
+    }
+
+    /// IRET and POPF load RF from their image: it survives until the next instruction completes.
+    @inline(__always) func rfSetByLastInstruction(_ p: UnsafePointer<DecodedInstruction>) -> Bool {
+        let op = p.pointee.op
+        return op == .iret || op == .popf
     }
 
     /// After an instruction executed with TF = 1: #DB trap with DR6.BS.
