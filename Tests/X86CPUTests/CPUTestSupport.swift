@@ -31,6 +31,9 @@ enum Layout {
     static let idt: UInt32 = 0x0400       // 256 gates
     static let code: UInt32 = 0x1000      // test code
     static let handlers: UInt32 = 0x2000  // handler for vector v at handlers + 4*v: HLT
+    static let tss: UInt32 = 0x0C00       // ESP0 = stackTop, SS0 = 0x18
+    static let userCode: UInt32 = 0x3000  // where enterUserMode jumps (CPL 3)
+    static let userStack: UInt32 = 0x7000
     static let stackTop: UInt32 = 0x9000
     static let pageDir: UInt32 = 0x10000
     static let pageTable: UInt32 = 0x11000  // maps 0-4 MiB
@@ -107,7 +110,8 @@ final class TestMachine {
     func installTables() {
         let gdt: [UInt64] = [0, 0,
                              0x00CF_9A00_0000_FFFF, 0x00CF_9200_0000_FFFF,
-                             0x00CF_FA00_0000_FFFF, 0x00CF_F200_0000_FFFF]
+                             0x00CF_FA00_0000_FFFF, 0x00CF_F200_0000_FFFF,
+                             0x0000_8900_0000_0067 | UInt64(Layout.tss) << 16]   // 0x30: 32-bit TSS
         for (i, d) in gdt.enumerated() {
             write32(UInt32(truncatingIfNeeded: d), at: Layout.gdt + UInt32(i * 8))
             write32(UInt32(truncatingIfNeeded: d >> 32), at: Layout.gdt + UInt32(i * 8 + 4))
@@ -118,11 +122,13 @@ final class TestMachine {
             write([0xF4, 0x90, 0x90, 0x90], at: Layout.handler(UInt8(v)))   // hlt
         }
         cpu.idtrBase = Layout.idt; cpu.idtrLimit = 256 * 8 - 1
+        write32(Layout.stackTop, at: Layout.tss + 4)                      // ESP0
+        write32(0x18, at: Layout.tss + 8)                                 // SS0
     }
 
     /// Write IDT entry `v`: selector 0x10, `offset`, type/attribute byte `attr` (0xEE = P, DPL 3, 32-bit interrupt gate).
-    func setGate(_ v: UInt8, offset: UInt32, selector: UInt16 = 0x10, attr: UInt8 = 0xEE) {
-        let a = Layout.idt + UInt32(v) * 8
+    func setGate(_ v: UInt8, offset: UInt32, selector: UInt16 = 0x10, attr: UInt8 = 0xEE, idt: UInt32 = Layout.idt) {
+        let a = idt + UInt32(v) * 8
         write32((UInt32(selector) << 16) | (offset & 0xFFFF), at: a)
         write32((offset & 0xFFFF_0000) | (UInt32(attr) << 8), at: a + 4)
     }
@@ -155,6 +161,29 @@ final class TestMachine {
         m.installIdentityPaging()
         m.enablePaging(wp: wp)
         return m
+    }
+
+    /// Code (to run at CPL 0 from 0x1000) that loads TR with the TSS, DS/ES with the ring-3
+    /// data selector, and IRETs to `Layout.userCode` at CPL 3 with ESP = `Layout.userStack`.
+    static let enterUserMode: [UInt8] = [
+        0x66, 0xB8, 0x30, 0x00,         // mov ax, 0x30
+        0x0F, 0x00, 0xD8,               // ltr ax
+        0x66, 0xB8, 0x2B, 0x00,         // mov ax, 0x2B
+        0x8E, 0xD8,                     // mov ds, ax
+        0x8E, 0xC0,                     // mov es, ax
+        0x6A, 0x2B,                     // push 0x2B            (SS)
+        0x68, 0x00, 0x70, 0x00, 0x00,   // push 0x7000          (ESP)
+        0x6A, 0x02,                     // push 0x2             (EFLAGS)
+        0x6A, 0x23,                     // push 0x23            (CS)
+        0x68, 0x00, 0x30, 0x00, 0x00,   // push 0x3000          (EIP)
+        0xCF,                           // iretd
+    ]
+
+    /// Run `userBytes` (followed by HLT, which is #GP at CPL 3) at CPL 3 via `enterUserMode`.
+    @discardableResult
+    func runUser(_ userBytes: [UInt8], limit: UInt64 = 100_000) -> StopReason {
+        write(userBytes + [0xF4], at: Layout.userCode)
+        return run(TestMachine.enterUserMode, limit: limit)
     }
 
     /// After a delivered exception whose handler halted: the vector the CPU went to
