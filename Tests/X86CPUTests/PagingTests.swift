@@ -191,4 +191,47 @@ final class PagingTests: XCTestCase {
         XCTAssertEqual(m.stack(0), 5)
         XCTAssertEqual(m.cpu.cr2, 0x440000)
     }
+
+    // An instruction fetch crossing into a not-present page: #PF with CR2 = the second page,
+    // saved EIP = the instruction's first byte, nothing executed.
+    func testFetchStraddlingIntoNotPresentPage() {
+        let m = TestMachine.paged()
+        m.setPTE(0x41000, 0)
+        m.write([0xB8, 0x11, 0x22], at: 0x40FFE)                    // mov eax, imm32 (rest on 0x41000)
+        m.cpu.eip = 0x40FFE
+        m.set(.eax, 0x55)
+        XCTAssertEqual(m.cpu.run(until: 1000), .halted)
+        XCTAssertEqual(m.handledVector, Fault.pf)
+        XCTAssertEqual(m.stack(0), 0)
+        XCTAssertEqual(m.stack(1), 0x40FFE)
+        XCTAssertEqual(m.cpu.cr2, 0x41000)
+        XCTAssertEqual(m.reg(.eax), 0x55)
+    }
+
+    // POP to a read-only page faults with ESP unchanged (the instruction has no effect).
+    func testPopToReadOnlyPageLeavesESP() {
+        let m = TestMachine.paged()
+        m.setPTE(0x40000, 0x40001)
+        m.write32(0xABCD, at: 0x8FFC); m.set(.esp, 0x8FFC)
+        XCTAssertEqual(m.run([0x8F, 0x05, 0x00, 0x00, 0x04, 0x00]), .halted)   // pop dword [0x40000]
+        XCTAssertEqual(m.handledVector, Fault.pf)
+        XCTAssertEqual(m.stack(0), 3)
+        XCTAssertEqual(m.reg(.esp), 0x8FFC - 16, "error code + EIP + CS + EFLAGS below the unchanged ESP 0x8FFC")
+        XCTAssertEqual(m.read32(0x40000), 0)
+    }
+
+    // REP MOVSD whose source runs into a not-present page: completed dwords stay copied,
+    // ECX/ESI/EDI point at the faulting iteration, CR2 = the source address, error code 0 (read).
+    func testRepMovsdSourceFault() {
+        let m = TestMachine.paged()
+        m.setPTE(0x41000, 0)
+        m.write32(0x1111, at: 0x40FF8); m.write32(0x2222, at: 0x40FFC)
+        m.set(.esi, 0x40FF8); m.set(.edi, 0x50000); m.set(.ecx, 3)
+        XCTAssertEqual(m.run([0xF3, 0xA5]), .halted)                // rep movsd
+        XCTAssertEqual(m.handledVector, Fault.pf)
+        XCTAssertEqual(m.stack(0), 0)
+        XCTAssertEqual(m.cpu.cr2, 0x41000)
+        XCTAssertEqual(m.reg(.ecx), 1); XCTAssertEqual(m.reg(.esi), 0x41000); XCTAssertEqual(m.reg(.edi), 0x50008)
+        XCTAssertEqual(m.read32(0x50000), 0x1111); XCTAssertEqual(m.read32(0x50004), 0x2222)
+    }
 }
