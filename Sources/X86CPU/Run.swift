@@ -76,10 +76,10 @@ extension CPU {
         if tf && !deliveredEvent { singleStepTrap() }
     }
 
-    /// IRET and POPF load RF from their image: it survives until the next instruction completes.
+    /// IRET loads RF from its image: it survives until the next instruction completes.
     @inline(__always) func rfSetByLastInstruction(_ p: UnsafePointer<DecodedInstruction>) -> Bool {
         let op = p.pointee.op
-        return op == .iret || op == .popf
+        return op == .iret
     }
 
     /// After an instruction executed with TF = 1: #DB trap with DR6.BS.
