@@ -87,4 +87,28 @@ final class RandomCodeTests: XCTestCase {
             }
         }
     }
+
+    /// Random code run by the full interpreter loop, with random descriptor tables:
+    /// exceptions are delivered through garbage gates (double and triple faults included);
+    /// the run must end in a shutdown, a halt or the instruction limit — never a host trap.
+    func testRandomCodeThroughTheInterpreterLoop() throws {
+        let mem = try PhysicalMemory(size: 2 << 20)
+        let cpu = CPU(memory: mem, bus: RandomBus())
+        var rng = RNG(s: 777)
+        let rounds = ProcessInfo.processInfo.environment["FULL"] != nil ? 3000 : 200
+        var outcomes: [StopReason: Int] = [:]
+        for _ in 0..<rounds {
+            cpu.resetToFlatProtectedMode()
+            var words = [UInt64](repeating: 0, count: 0x20000 / 8)
+            for i in 0..<words.count { words[i] = rng.next() }
+            words.withUnsafeBytes { mem.write($0, at: 0) }
+            cpu.gdtrBase = UInt32(rng.next() % 0x10000); cpu.gdtrLimit = UInt16(truncatingIfNeeded: rng.next())
+            cpu.idtrBase = UInt32(rng.next() % 0x10000); cpu.idtrLimit = UInt16(truncatingIfNeeded: rng.next())
+            cpu.eip = UInt32(0x10000 + rng.next() % 0x8000)
+            cpu.setReg32(.esp, UInt32(0x18000 + rng.next() % 0x4000))
+            let reason = cpu.run(until: cpu.icount + 20_000)
+            outcomes[reason, default: 0] += 1
+        }
+        XCTAssertEqual(outcomes.values.reduce(0, +), rounds)
+    }
 }
