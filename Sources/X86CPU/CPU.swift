@@ -134,6 +134,10 @@ public final class CPU {
     public var onInterrupt: ((InterruptEvent) -> Void)?
     /// Called at the start of every block executed (`-d exec`): CS, EIP, instruction count.
     public var onBlockExec: ((UInt16, UInt32, UInt64) -> Void)?
+    /// Debugger: checked before every instruction when set (see DebugHooks.swift).
+    var instructionCheck: ((UInt32) -> Bool)?
+    /// Debugger: told of every memory access when set (watchpoints).
+    var memoryHook: ((UInt32, UInt32, Int, Bool) -> Bool)?
     /// Called for MMU events (CR3 writes, INVLPG, flushes, failed walks) when set.
     public var onMMUEvent: ((String) -> Void)?
 

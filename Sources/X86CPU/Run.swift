@@ -18,6 +18,7 @@ extension CPU {
             if shutdownReason != nil { return .shutdown }
             if halted { return .halted }
             if icount >= limit { return .limit }
+            if let check = instructionCheck, check(segBase[1] &+ eip) { return .debugEvent }
             runBlock(limit)
         }
     }
@@ -47,7 +48,7 @@ extension CPU {
         let tf = flagBits & EFLAGS.TF != 0
         let shadow = interruptShadow
         let rf = flagBits & EFLAGS.RF != 0
-        if tf || shadow || rf { n = 1 }
+        if tf || shadow || rf || instructionCheck != nil { n = 1 }
         var p = UnsafePointer(cache.insns + Int(block.pointee.first))
         let end = p + n
         let icountAtStart = icount
