@@ -210,13 +210,25 @@ public final class GDBSession {
         return target.writeRegister(Int(n), v) ? ok : error01
     }
 
-    /// `m<addr>,<len>`: hex bytes; `E14` if unreadable, `E01` if malformed.
+    /// `m<addr>,<len>`: hex bytes; `E01` if malformed. If the whole range cannot be read,
+    /// the readable prefix is returned (gdb accepts a short reply as a partial read),
+    /// found by reading up to each 4 KiB boundary in turn; `E14` if not even the first
+    /// byte can be read.
     func readMemory(_ args: ArraySlice<UInt8>) -> [UInt8] {
         guard let (address, count) = Self.parseAddressLength(args),
               count <= Self.packetSize / 2 else { return error01 }
         if count == 0 { return [] }
-        guard let bytes = target.readMemory(address, count: count), bytes.count == count else { return errorFault }
-        return GDBPacket.hex(bytes)
+        if let bytes = target.readMemory(address, count: count), bytes.count == count {
+            return GDBPacket.hex(bytes)
+        }
+        var prefix: [UInt8] = []
+        while prefix.count < count {
+            let at = address &+ UInt32(prefix.count)
+            let chunk = min(count - prefix.count, 0x1000 - Int(at & 0xFFF))
+            guard let bytes = target.readMemory(at, count: chunk), bytes.count == chunk else { break }
+            prefix += bytes
+        }
+        return prefix.isEmpty ? errorFault : GDBPacket.hex(prefix)
     }
 
     /// `M<addr>,<len>:<hex>` or `X<addr>,<len>:<escaped binary>`; a zero-length `X` (gdb's

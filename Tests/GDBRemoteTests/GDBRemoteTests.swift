@@ -165,7 +165,10 @@ final class SessionTests: XCTestCase {
     func testMemory() {
         XCTAssertEqual(reply("m1000,4"), "00010203")
         XCTAssertEqual(reply("mfffe,2"), "feff")
-        XCTAssertEqual(reply("mffff,2"), "E14")           // runs off the end of memory
+        XCTAssertEqual(reply("mffff,2"), "ff")            // runs off the end of memory: the readable prefix
+        let partial = reply("mefff,1100")                  // crosses 0xf000, stops at 0x10000
+        XCTAssertEqual(partial.count, 0x1001 * 2)
+        XCTAssertTrue(partial == String(decoding: GDBPacket.hex(target.memory[0xefff...]), as: UTF8.self))
         XCTAssertEqual(reply("m10000,1"), "E14")
         XCTAssertEqual(reply("m1000,0"), "")
         XCTAssertEqual(reply("m1000"), "E01")
