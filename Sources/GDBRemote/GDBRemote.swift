@@ -4,6 +4,20 @@
 // needs from a machine, `GDBSession` turns one packet into its replies (transport-free,
 // unit-testable), `GDBPacket`/`GDBPacketParser` frame bytes, and `GDBServer` runs a
 // session over one TCP connection with Glibc sockets. Nothing here knows the emulator.
+//
+// Wiring (in the executable, which knows both sides):
+//
+//     let server = GDBServer(target: MachineGDBTarget(debugger))   // adapter: GDBTarget → Debugger
+//     let port = try server.listen(port: 1234)                      // 0 picks a free port
+//     print("gdb stub listening on 127.0.0.1:\(port)")
+//     switch try server.run() { case .detached: …; case .killed, .disconnected: … }
+//
+// What stock gdb 13 gets: a target description (i386, integer registers + the x87 ones
+// gdb insists on, reported unavailable), `g`/`G`/`p`/`P`, `m`/`M`/`X` (partial reads
+// at page granularity), `c`/`s`/`C`/`S`/`vCont` (with range stepping `r`), `Z0`–`Z4`,
+// stop replies with swbreak/hwbreak/watch/rwatch/awatch, Ctrl-C, `monitor` (qRcmd),
+// `D`, `k`/`vKill`, QStartNoAckMode. One thread (id 1); no non-stop mode, no vFile,
+// no reverse execution (yet).
 
 /// The kinds of `Z`/`z` packets, numbered as on the wire (`Z0`…`Z4`).
 public enum GDBBreakpointKind: Int, Sendable, CaseIterable {

@@ -38,7 +38,8 @@ final class GDBEndToEndTests: XCTestCase {
     static let gdbPath = "/usr/bin/gdb"
 
     /// Runs gdb in batch mode with `commands` against 127.0.0.1:`port`; returns stdout+stderr.
-    func runGDB(port: UInt16, commands: [String], setArchitecture: Bool = true, timeout: Double = 60) throws -> String {
+    func runGDB(port: UInt16, commands: [String], setArchitecture: Bool = true, timeout: Double = 60,
+                whileRunning: (Process) -> Void = { _ in }) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.gdbPath)
         var args = ["-batch", "-nx"]
@@ -54,6 +55,7 @@ final class GDBEndToEndTests: XCTestCase {
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        whileRunning(process)
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if process.isRunning { process.terminate(); XCTFail("gdb timed out") }
@@ -127,6 +129,22 @@ final class GDBEndToEndTests: XCTestCase {
         XCTAssertTrue(out.contains("cs             0x8"), out)
         XCTAssertTrue(out.contains("gs             0x10"), out)
         XCTAssertTrue(out.contains("=> 0x1001:"), out)
+    }
+
+    /// SIGINT to gdb while the target runs: gdb sends 0x03, the target stops with SIGINT.
+    func testStockGDBInterrupt() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.gdbPath), "gdb is not installed")
+        let h = try ServerHarness()
+        h.target.spinForever = true
+        let out = try runGDB(port: h.port, commands: ["continue", "info registers eip", "detach"]) { gdb in
+            let deadline = Date().addingTimeInterval(30)
+            while h.target.interruptPolls < 1000, Date() < deadline { usleep(10_000) }
+            gdb.interrupt()
+        }
+        XCTAssertTrue(h.wait(seconds: 10), "server did not finish")
+        XCTAssertEqual(h.end, .detached)
+        XCTAssertTrue(out.contains("received signal SIGINT"), out)
+        XCTAssertTrue(out.contains("eip            0x1000"), out)
     }
 
     /// Ctrl-C while running, acks, a nack resend and QStartNoAckMode over a raw socket.
