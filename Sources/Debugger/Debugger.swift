@@ -282,9 +282,16 @@ public final class Debugger {
     }
 
     /// Address of a symbol in the kernel or extra images.
+    /// A plain identifier also finds an Embedded Swift function by its mangled name
+    /// (`kmain` → `$e6Kernel5kmain…`), the first such symbol in address order.
     public func address(ofSymbol name: String) -> UInt32? {
-        if let s = machine.boot?.elf?.symbol(named: name) { return s.value }
-        for e in extraSymbols { if let s = e.symbol(named: name) { return s.value } }
+        let images = (machine.boot?.elf.map { [$0] } ?? []) + extraSymbols
+        for e in images { if let s = e.symbol(named: name) { return s.value } }
+        let mangled = "\(name.utf8.count)\(name)"
+        for e in images {
+            let candidates = e.symbols.filter { $0.isAddress && $0.name.hasPrefix("$") && $0.name.contains(mangled) }
+            if let best = candidates.min(by: { $0.name.count < $1.name.count }) { return best.value }
+        }
         return nil
     }
 

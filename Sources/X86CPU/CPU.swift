@@ -187,7 +187,7 @@ public final class CPU {
     /// CPL 0, EFLAGS = 0x2 (IF = 0). GDTR is left for the kernel to load.
     public func resetToFlatProtectedMode() {
         reset()
-        cr0 = 0x6000_0011
+        cr0 = 0x0000_0011   // PE and ET, caches enabled: what QEMU's multiboot loader leaves
         for s in 0..<6 {
             segSel[s] = 0x18; segBase[s] = 0; segLimit[s] = 0xFFFF_FFFF; segAttr[s] = 0xC093
         }
