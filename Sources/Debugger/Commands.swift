@@ -100,7 +100,7 @@ extension Debugger {
             return disassemble(a, count: n)
         case "bt", "backtrace", "where": return backtrace()
         case "add-symbol-file":
-            guard let bytes = readWholeFile(arg) else { return "add-symbol-file: cannot read \(arg)" }
+            guard let bytes = try? Machine.readFile(arg) else { return "add-symbol-file: cannot read \(arg)" }
             do { addSymbols(try ELFImage(bytes: bytes, fileName: arg)); return "Symbols from \(arg) added" }
             catch { return "add-symbol-file: \(error)" }
         case "help", "h":
@@ -170,20 +170,6 @@ extension Debugger {
         }
         return "catch: unknown vector '\(spec)'"
     }
-}
-
-/// Read a whole file (nil on error).
-func readWholeFile(_ path: String) -> [UInt8]? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = fread(&buf, 1, buf.count, f)
-        if n > 0 { out.append(contentsOf: buf[0..<n]) }
-        if n < buf.count { break }
-    }
-    return out
 }
 
 #if canImport(Glibc)
