@@ -63,7 +63,6 @@ rep_src:
 %endrep
 s_triple:   db "triple", 0
 s_summary1: db "summary: checks=", 0
-s_summary2: db " fail=", 0
 s_summary3: db " sdm=", 0
 s_triple_line: db "triple-fault: lidt limit 0, int3 -> #GP -> #DF -> shutdown", 10, 0
 s_header:   db "swift86 conformance kernel", 10, 0
@@ -79,21 +78,13 @@ main:
     call paging_checks
     call exc_checks
     call ring3_exc_checks
-    call irq_checks
     call rep_checks
+    call irq_checks                                 ; last: ends with STI; HLT
     ; summary
     mov esi, s_summary1
     call puts
     mov edi, gotbuf
     mov eax, [nchecks]
-    call bdec
-    mov byte [edi], 0
-    mov esi, gotbuf
-    call puts
-    mov esi, s_summary2
-    call puts
-    mov edi, gotbuf
-    mov eax, [nfail]
     call bdec
     mov byte [edi], 0
     mov esi, gotbuf
@@ -314,7 +305,110 @@ seg_checks:
 .cf_rec:
     EXPX 1, CONFCODE
     FINISH "seg-jmp-conforming", "vec=%v cs=%w1", 0
+    ; far transfers past a code segment's limit, IRET/LDS/LSS/POP checks
+    R0INSN "seg-jmp-past-cs-limit", 13, 0, 0, jmp SMALLCODE:far_target
+    R0INSN "seg-lds-beyond-gdt", 13, BEYOND, 0, lds eax, [fp_beyond]
+    R0INSN "seg-lss-null", 13, 0, 0, lss esp, [fp_null]
+    KSEGS
+    ARM .lds_rec
+    mov ebx, 0
+    lds ebx, [fp_ldt]
+    mov ecx, ds
+    KSEGS
+    movzx ecx, cx
+    GOTX 1, ebx
+    GOTX 2, ecx
+.lds_rec:
+    EXPX 1, 0x12345678
+    EXPX 2, LDT_DATA
+    FINISH "seg-lds-ldt", "vec=%v off=%1 ds=%w2", 0
+    ARM .pop_rec
+    push dword BEYOND
+    mov [pop_esp], esp
+.pop_t:
+    pop ds
+.pop_rec:
+    GOTEXC .pop_t
+    mov eax, [ex_esp]
+    sub eax, [pop_esp]
+    GOTX 1, eax
+    EXP 13, BEYOND, 0, 0
+    EXPX 1, 0
+    FINISH "seg-pop-ds-beyond-esp-unchanged", "vec=%v err=%e eip=%p esp-delta=%1", 0
+    ARM .pss_rec
+    push dword 0
+    mov [pop_esp], esp
+.pss_t:
+    pop ss
+.pss_rec:
+    GOTEXC .pss_t
+    mov eax, [ex_esp]
+    sub eax, [pop_esp]
+    GOTX 1, eax
+    EXP 13, 0, 0, 0
+    EXPX 1, 0
+    FINISH "seg-pop-ss-null-esp-unchanged", "vec=%v err=%e eip=%p esp-delta=%1", 0
+    ; IRET to CPL 3 with a bad CS or SS
+    ARM .ib1_rec
+    push dword UDATA | 3
+    push dword user_stack_top
+    push dword 2
+    push dword KCODE | 3
+    push dword .ib1_rec
+.ib1_t:
+    iretd
+.ib1_rec:
+    GOTEXC .ib1_t
+    EXP 13, KCODE, 0, 0
+    FINISH "seg-iret-cs-rpl3-dpl0", "vec=%v err=%e eip=%p", 0
+    ARM .ib2_rec
+    push dword KDATA | 3
+    push dword user_stack_top
+    push dword 2
+    push dword UCODE | 3
+    push dword .ib2_rec
+.ib2_t:
+    iretd
+.ib2_rec:
+    GOTEXC .ib2_t
+    EXP 13, KDATA, 0, 0
+    FINISH "seg-iret-ss-dpl0", "vec=%v err=%e eip=%p", 0
+    ARM .ib3_rec
+    push dword UDATA
+    push dword user_stack_top
+    push dword 2
+    push dword UCODE | 3
+    push dword .ib3_rec
+.ib3_t:
+    iretd
+.ib3_rec:
+    GOTEXC .ib3_t
+    EXP 13, UDATA, 0, 0
+    FINISH "seg-iret-ss-rpl-mismatch", "vec=%v err=%e eip=%p", 0
+    ARM .ib4_rec
+    push dword UDATA | 3
+    push dword user_stack_top
+    push dword 2
+    push dword NPCODE | 3
+    push dword .ib4_rec
+.ib4_t:
+    iretd
+.ib4_rec:
+    GOTEXC .ib4_t
+    EXP 13, NPCODE, 0, 0
+    FINISH "seg-iret-cs-dpl0-notpresent", "vec=%v err=%e eip=%p", 0
     ret
+
+section .data
+fp_beyond:  dd 0
+            dw BEYOND
+fp_null:    dd 0
+            dw 0
+fp_ldt:     dd 0x12345678
+            dw LDT_DATA
+section .bss
+pop_esp:    resd 1
+section .text
 
 zero16:     dw 0
 sel_beyond: dw BEYOND
@@ -839,6 +933,46 @@ paging_checks:
     GOTEXC VA(7) + 0xFFF
     EXP 14, 0, 0, VA(8)
     FINISH "pf-straddle-instruction", "vec=%v err=%e cr2=%c eip=%p", 0
+
+    ; instruction fetch at CPL 3 from a supervisor page
+    SETPTE 3, FR(3) | PTE_P | PTE_W
+    ARM .uf_rec
+    TO_RING3 .uf_u
+.uf_u:
+    mov eax, VA(3)
+    jmp eax
+.uf_rec:
+    GOTEXC VA(3)
+    EXP 14, 5, 0, VA(3)
+    FINISH "pf-user-fetch-supervisor", "vec=%v err=%e cr2=%c eip=%p", 0
+    ; CR0.PG off: linear = physical; on again: through the page tables
+    ARM .pg_rec
+    SETPTE 10, FR(10) | PTE_P | PTE_W | PTE_U
+    mov dword [FR(10)], 0x0A0A0A0A
+    mov eax, cr0
+    and eax, ~0x80000000
+    mov cr0, eax
+    jmp .pg_off
+.pg_off:
+    mov dword [VA(10)], 0x5555AAAA
+    mov eax, cr0
+    or eax, 0x80000000
+    mov cr0, eax
+    jmp .pg_on
+.pg_on:
+    mov eax, [VA(10)]
+    GOTX 1, eax
+    mov eax, cr0
+    and eax, ~0x80000000
+    mov cr0, eax
+    mov ebx, [VA(10)]
+    or eax, 0x80000000
+    mov cr0, eax
+    GOTX 2, ebx
+.pg_rec:
+    EXPX 1, 0x0A0A0A0A
+    EXPX 2, 0x5555AAAA
+    FINISH "pf-cr0-pg-off-on", "vec=%v paged=%1 physical=%2", 0
 
     ; TLB: stale entries, INVLPG, CR3 reloads, global pages
     mov dword [FR(9)], 0x11111111
@@ -1517,6 +1651,35 @@ irq_checks:
     EXPX 4, 1
     EXPX 5, 0x200
     FINISH "irq-pit-sti-shadow", "vec=%v pending=%f1 taken-if0=%d2 eip=+%d3 ecx=%d4 efl=%5", 0
+    ; STI; HLT: the interrupt wakes HLT and returns after it
+    ARM .hl_rec
+    mov al, 0x30
+    out 0x43, al
+    xor al, al
+    out 0x40, al
+    mov al, 1
+    out 0x40, al
+    mov al, 0xFE
+    out 0x21, al
+    sti
+    hlt
+.hl_t:
+    cli
+    mov eax, [irq_eip]
+    sub eax, .hl_t
+    GOTX 1, eax
+    mov eax, [irq_count]
+    test eax, eax
+    setnz al
+    movzx eax, al
+    GOTX 2, eax
+.hl_rec:
+    cli
+    mov al, 0xFF
+    out 0x21, al
+    EXPX 1, 0
+    EXPX 2, 1
+    FINISH "irq-sti-hlt", "vec=%v eip=+%d1 taken=%d2", 0
     ret
 
 ; ================================================================ 4. restartable REP string instructions
