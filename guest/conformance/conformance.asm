@@ -72,6 +72,9 @@ section .text
 main:
     mov esi, s_header
     call puts
+    mov esi, s_triple
+    call cmdline_has
+    jnz .triple                                     ; `-append triple`: only the triple fault
     call seg_checks
     call sysinsn_checks
     call ring3_seg_checks
@@ -99,14 +102,12 @@ main:
     call puts
     mov al, 10
     call putc
-    mov esi, s_triple
-    call cmdline_has
-    jz .noexit
+    jmp exit
+.triple:
     mov esi, s_triple_line
     call puts
     lidt [null_idtr]
     int3
-.noexit:
     jmp exit
 
 ; ================================================================ 1. segmentation
@@ -1336,6 +1337,26 @@ exc_checks:
     GOTEXC 0
     EXP 8, 0, 0, idt_pages + 4096
     FINISH "exc-df-pf-then-pf", "vec=%v err=%e cr2=%c", 0
+    ; RF: a fault resumed by IRET (RF=1 in the image per the SDM) leaves RF=0 once the
+    ; faulting instruction completes
+    call pte_fresh
+    ARM .rf_rec
+    mov dword [ex_hook], hook_map_rep
+    mov dword [hook_pte], 14
+.rf_t:
+    mov eax, [VA(14)]
+    nop
+    pushfd
+    pop eax
+    shr eax, 16
+    and eax, 1
+    GOTX 1, eax
+.rf_rec:
+    GOTEXC .rf_t
+    EXP 14, 0, 0, VA(14)
+    EXPX 1, 0
+    FINISH "exc-rf-cleared-after-resumed-fault", "vec=%v err=%e cr2=%c eip=%p rf-after=%f1", 0
+    call pte_fresh
     ret
 
 ; hook_tf: record DR6, clear TF in the frame, resume.
@@ -1747,6 +1768,11 @@ rep_checks:
     mov ecx, 4
 .sd_t:
     rep stosd
+    pushfd
+    pop ebx
+    shr ebx, 16
+    and ebx, 1
+    GOTX 7, ebx
     GOTX 5, ecx
     sub edi, VA(16)
     GOTX 6, edi
@@ -1770,8 +1796,9 @@ rep_checks:
     EXPX 4, 0xA5A5A5A5
     EXPX 5, 0
     EXPX 6, 10
+    EXPX 7, 0
     EXPX 8, 1
-    FINISH "rep-stosd-pf-straddle-restart", "vec=%v err=%e cr2=%c eip=%p at-fault:ecx=%d1,edi=va%2,last-dword=%3 after:ecx=%d5,edi=va+%d6,page2=%4 faults=%d8", 0
+    FINISH "rep-stosd-pf-straddle-restart", "vec=%v err=%e cr2=%c eip=%p at-fault:ecx=%d1,edi=va%2,last-dword=%3 after:ecx=%d5,edi=va+%d6,page2=%4 faults=%d8 rf-after=%f7", 0
     call pte_fresh
     ret
 
