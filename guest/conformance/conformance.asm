@@ -1648,6 +1648,11 @@ irq_checks:
     GOTX 1, eax
     mov eax, [irq_count]
     GOTX 2, eax                                     ; nothing delivered while IF = 0
+    pushfd
+    pop eax
+    shr eax, 16
+    and eax, 1
+    GOTX 6, eax                                     ; RF before STI
     xor ecx, ecx
     sti
     inc ecx
@@ -1671,7 +1676,8 @@ irq_checks:
     EXPX 3, 0
     EXPX 4, 1
     EXPX 5, 0x200
-    FINISH "irq-pit-sti-shadow", "vec=%v pending=%f1 taken-if0=%d2 eip=+%d3 ecx=%d4 efl=%5", 0
+    EXPX 6, 0
+    FINISH "irq-pit-sti-shadow", "vec=%v pending=%f1 taken-if0=%d2 eip=+%d3 ecx=%d4 efl=%5 rf-before=%f6", 0
     ; STI; HLT: the interrupt wakes HLT and returns after it
     ARM .hl_rec
     mov al, 0x30
