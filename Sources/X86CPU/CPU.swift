@@ -78,6 +78,10 @@ public final class CPU {
     /// type (0–3), S (4), DPL (5–6), P (7), AVL (12), D/B (14), G (15); 0 = unusable (null).
     @usableFromInline let segAttr: UnsafeMutablePointer<UInt32>
     public internal(set) var cpl: UInt8 = 0
+    /// Bit s set: segment s needs no check for reads (`segFastR`) / writes (`segFastW`) —
+    /// usable, expand-up, 4 GiB limit, right type. See SegmentChecks.swift.
+    @usableFromInline var segFastR: UInt8 = 0
+    @usableFromInline var segFastW: UInt8 = 0
     public var gdtrBase: UInt32 = 0, gdtrLimit: UInt16 = 0xFFFF
     public var idtrBase: UInt32 = 0, idtrLimit: UInt16 = 0x3FF
     public internal(set) var ldtrSel: UInt16 = 0
@@ -121,6 +125,8 @@ public final class CPU {
 
     // MARK: TLB and decoded-block cache (see Paging.swift and BlockCache.swift)
     let tlb: TLB
+    /// TLB lookups on the fast paths (loads, stores, block fetches), for --stats.
+    @usableFromInline var tlbLookups: UInt64 = 0
     let cache: BlockCache
     /// Per-vector counts of delivered exceptions and interrupts (for --stats).
     public internal(set) var vectorCounts = [UInt64](repeating: 0, count: 256)
@@ -128,6 +134,10 @@ public final class CPU {
     public var onInterrupt: ((InterruptEvent) -> Void)?
     /// Called at the start of every block executed (`-d exec`): CS, EIP, instruction count.
     public var onBlockExec: ((UInt16, UInt32, UInt64) -> Void)?
+    /// Debugger: checked before every instruction when set (see DebugHooks.swift).
+    var instructionCheck: ((UInt32) -> Bool)?
+    /// Debugger: told of every memory access when set (watchpoints).
+    var memoryHook: ((UInt32, UInt32, Int, Bool) -> Bool)?
     /// Called for MMU events (CR3 writes, INVLPG, flushes, failed walks) when set.
     public var onMMUEvent: ((String) -> Void)?
 
@@ -167,6 +177,7 @@ public final class CPU {
         trSel = 0; trBase = 0; trLimit = 0xFFFF; trAttr = 0x8B
         halted = false; shutdownReason = nil; interruptShadow = false
         pendingEvents = 0
+        refreshSegmentChecks()
         tlb.flushAll(keepGlobal: false)
         tlb.selectPrivilege(user: false)
     }
@@ -182,6 +193,7 @@ public final class CPU {
         }
         segSel[1] = 0x10; segAttr[1] = 0xC09B
         code32 = true; stack32 = true
+        refreshSegmentChecks()
         eip = 0
     }
 

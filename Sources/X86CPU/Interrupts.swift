@@ -114,26 +114,30 @@ extension CPU {
             if !sd.writable || sd.dpl != newCPL { throw Fault(Fault.ts, ssErr) }
             if !sd.present { throw Fault(Fault.ss, ssErr) }
             // build the frame on the new stack before changing any register
-            let words: [UInt32] = [UInt32(segSel[2]), r[4], image, oldCS, oldEIP] + (errorCode.map { [$0] } ?? [])
-            var sp = newSP
             let m: UInt32 = sd.big ? 0xFFFF_FFFF : 0xFFFF
-            for w in words {
+            var sp = newSP & m
+            @inline(__always) func put(_ w: UInt32) throws(Fault) {
                 sp = (sp &- n) & m
-                if sp > sd.limit && sd.type & 4 == 0 { throw Fault(Fault.ss, ssErr) }
+                let lastByte = UInt64(sp) + UInt64(n) - 1
+                let ok = sd.type & 4 == 0 ? lastByte <= UInt64(sd.limit) : sp > sd.limit
+                if !ok { throw Fault(Fault.ss, ssErr) }
                 try storeSys(sd.base &+ sp, Int(n), w)
             }
+            try put(UInt32(segSel[2])); try put(r[4]); try put(image); try put(oldCS); try put(oldEIP)
+            if let e = errorCode { try put(e) }
             try setAccessed(ssSel, sd)
             try loadCS(sel, cd, cpl: newCPL)
             setSegmentCache(2, ssSel, sd)
             r[4] = sd.big ? sp : (r[4] & 0xFFFF_0000) | sp
         } else if cd.conforming || cd.dpl == cpl {
-            let words: [UInt32] = [image, oldCS, oldEIP] + (errorCode.map { [$0] } ?? [])
             let m: UInt32 = stack32 ? 0xFFFF_FFFF : 0xFFFF
             var sp = r[4] & m
-            for w in words {
+            @inline(__always) func put(_ w: UInt32) throws(Fault) {
                 sp = (sp &- n) & m
                 try store(2, sp, Int(n), w)
             }
+            try put(image); try put(oldCS); try put(oldEIP)
+            if let e = errorCode { try put(e) }
             try loadCS(sel, cd, cpl: cpl)
             r[4] = stack32 ? sp : (r[4] & 0xFFFF_0000) | sp
         } else {

@@ -10,8 +10,10 @@ extension CPU {
     /// Load `size` (1, 2, 4) bytes at `seg:off`.
     @inline(__always)
     func load(_ seg: Int, _ off: UInt32, _ size: Int) throws(Fault) -> UInt32 {
+        if segFastR & (1 << UInt8(seg)) == 0 { try checkSegment(seg, off, size, write: false) }
         let lin = segBase[seg] &+ off
         let i = Int((lin >> 12) & TLB.mask)
+        tlbLookups &+= 1
         if tlb.tagR[i] == lin & ~0xFFF && (lin & 0xFFF) <= UInt32(4096 - size) {
             let p = hostPointer(i, lin)
             switch size {
@@ -20,14 +22,16 @@ extension CPU {
             default: return p.loadUnaligned(as: UInt32.self)
             }
         }
-        return try loadSlow(lin, size, user: cpl == 3)
+        return try loadSlowChecked(seg, off, lin, size)
     }
 
     /// Store the low `size` bytes of `v` at `seg:off`.
     @inline(__always)
     func store(_ seg: Int, _ off: UInt32, _ size: Int, _ v: UInt32) throws(Fault) {
+        if segFastW & (1 << UInt8(seg)) == 0 { try checkSegment(seg, off, size, write: true) }
         let lin = segBase[seg] &+ off
         let i = Int((lin >> 12) & TLB.mask)
+        tlbLookups &+= 1
         if tlb.tagW[i] == lin & ~0xFFF && (lin & 0xFFF) <= UInt32(4096 - size) {
             let p = hostPointer(i, lin)
             switch size {
@@ -37,14 +41,17 @@ extension CPU {
             }
             return
         }
+        if off > UInt32.max - UInt32(size - 1) { try checkSegment(seg, off, size, write: true) }
         try storeSlow(lin, size, v, user: cpl == 3)
     }
 
     /// Load for a read-modify-write: faults exactly as the write would, before anything changes.
     @inline(__always)
     func loadRMW(_ seg: Int, _ off: UInt32, _ size: Int) throws(Fault) -> UInt32 {
+        if segFastW & (1 << UInt8(seg)) == 0 { try checkSegment(seg, off, size, write: true) }
         let lin = segBase[seg] &+ off
         let i = Int((lin >> 12) & TLB.mask)
+        tlbLookups &+= 1
         if tlb.tagW[i] == lin & ~0xFFF && (lin & 0xFFF) <= UInt32(4096 - size) {
             let p = hostPointer(i, lin)
             switch size {
@@ -53,7 +60,15 @@ extension CPU {
             default: return p.loadUnaligned(as: UInt32.self)
             }
         }
+        if off > UInt32.max - UInt32(size - 1) { try checkSegment(seg, off, size, write: true) }
         return try loadRMWSlow(lin, size, user: cpl == 3)
+    }
+
+    /// Slow load that also catches an access wrapping past offset 4 GiB - 1 of a flat segment.
+    @inline(never)
+    func loadSlowChecked(_ seg: Int, _ off: UInt32, _ lin: UInt32, _ size: Int) throws(Fault) -> UInt32 {
+        if off > UInt32.max - UInt32(size - 1) { try checkSegment(seg, off, size, write: false) }
+        return try loadSlow(lin, size, user: cpl == 3)
     }
 
     // MARK: slow paths
@@ -89,6 +104,7 @@ extension CPU {
     @inline(never)
     func loadSlow(_ lin: UInt32, _ size: Int, user: Bool) throws(Fault) -> UInt32 {
         let pa0 = try physical(lin, write: false, user: user)
+        if memoryHook != nil { reportAccess(lin, pa0, size, write: false) }
         if (lin & 0xFFF) &+ UInt32(size) <= 4096 {
             if UInt64(pa0) &+ UInt64(size) <= ramSize {
                 let p = UnsafeRawPointer(ram + Int(pa0))
@@ -128,6 +144,7 @@ extension CPU {
         let crosses = (lin & 0xFFF) &+ UInt32(size) > 4096
         let lin1 = (lin | 0xFFF) &+ 1
         if crosses { pa1 = try physical(lin1, write: true, user: user) }
+        if memoryHook != nil { reportAccess(lin, pa0, size, write: true) }
         for k in 0..<size {
             let off = UInt32(k)
             let pa = crosses && (lin &+ off) & ~0xFFF == lin1 ? pa1 &+ ((lin &+ off) & 0xFFF) : pa0 &+ off

@@ -18,6 +18,7 @@ extension CPU {
             if shutdownReason != nil { return .shutdown }
             if halted { return .halted }
             if icount >= limit { return .limit }
+            if let check = instructionCheck, check(segBase[1] &+ eip) { return .debugEvent }
             runBlock(limit)
         }
     }
@@ -27,6 +28,7 @@ extension CPU {
     func runBlock(_ limit: UInt64) {
         let lin = segBase[1] &+ eip
         let ti = Int((lin >> 12) & TLB.mask)
+        tlbLookups &+= 1
         var phys: UInt32
         if tlb.tagR[ti] == lin & ~0xFFF {
             phys = tlb.phys[ti] | (lin & 0xFFF)
@@ -45,9 +47,11 @@ extension CPU {
         if UInt64(n) > remaining { n = Int(remaining) }
         let tf = flagBits & EFLAGS.TF != 0
         let shadow = interruptShadow
-        if tf || shadow { n = 1 }
+        let rf = flagBits & EFLAGS.RF != 0
+        if tf || shadow || rf || instructionCheck != nil { n = 1 }
         var p = UnsafePointer(cache.insns + Int(block.pointee.first))
         let end = p + n
+        let icountAtStart = icount
         deliveredEvent = false
         while p < end {
             let start = eip
@@ -65,7 +69,18 @@ extension CPU {
             p += 1
         }
         if shadow { interruptShadow = false; pendingEvents |= Event.irq }
+        // RF is cleared once an instruction completes (IRET/POPF may have just set it)
+        if rf && icount != icountAtStart && !deliveredEvent
+            && !rfSetByLastInstruction(UnsafePointer(cache.insns + Int(block.pointee.first))) {
+            flagBits &= ~EFLAGS.RF
+        }
         if tf && !deliveredEvent { singleStepTrap() }
+    }
+
+    /// IRET loads RF from its image: it survives until the next instruction completes.
+    @inline(__always) func rfSetByLastInstruction(_ p: UnsafePointer<DecodedInstruction>) -> Bool {
+        let op = p.pointee.op
+        return op == .iret
     }
 
     /// After an instruction executed with TF = 1: #DB trap with DR6.BS.
@@ -171,7 +186,7 @@ extension CPU {
     }
 
     /// TLB statistics: page walks and full flushes.
-    public var tlbStats: (lookups: UInt64, walks: UInt64, flushes: UInt64) { (tlb.lookups, tlb.walks, tlb.flushes) }
+    public var tlbStats: (lookups: UInt64, walks: UInt64, flushes: UInt64) { (tlbLookups, tlb.walks, tlb.flushes) }
     /// Decoded-block cache statistics.
     public var cacheStats: (blocks: UInt64, invalidations: UInt64, flushes: UInt64) {
         (cache.compiled, cache.invalidations, cache.flushes)

@@ -61,6 +61,7 @@ extension CPU {
         segAttr[s] = desc.attr | 0x1   // the accessed bit as written back
         if s == 2 { stack32 = desc.big }
         if s == 1 { code32 = desc.big }
+        refreshSegmentChecks()
     }
 
     /// Load data or stack segment register `s` (not CS) with `sel`, with every check of
@@ -69,6 +70,7 @@ extension CPU {
         if !protectedMode || flagBits & EFLAGS.VM != 0 {
             segSel[s] = sel
             segBase[s] = UInt32(sel) << 4
+            refreshSegmentChecks()
             return
         }
         let err = UInt32(sel & 0xFFFC)
@@ -85,6 +87,7 @@ extension CPU {
         if sel & 0xFFFC == 0 {
             // a null selector loads an unusable segment; using it raises #GP(0)
             segSel[s] = sel; segBase[s] = 0; segLimit[s] = 0; segAttr[s] = 0
+            refreshSegmentChecks()
             return
         }
         let d = try readDescriptor(sel)
@@ -186,6 +189,7 @@ extension CPU {
                 segSel[s] = 0; segBase[s] = 0; segLimit[s] = 0; segAttr[s] = 0
             }
         }
+        refreshSegmentChecks()
     }
 
     /// Check the CS selector popped by RETF/IRET; returns its descriptor.
