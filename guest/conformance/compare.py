@@ -15,6 +15,7 @@ QEMU_FLAGS = ["-accel", "tcg", "-display", "none", "-vga", "none", "-net", "none
               "-serial", "stdio", "-monitor", "none", "-no-reboot",
               "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
 SDM_TAG = " [sdm]"
+MAX_SHOWN = 25
 
 
 def run(cmd, timeout):
@@ -54,9 +55,12 @@ def compare(q_lines, s_lines, out):
             out.append("    swift86: %s" % s.split(": ", 1)[1])
             continue
         problems += 1
-        out.append("MISMATCH line %d" % (i + 1))
-        out.append("    qemu:    %s" % q)
-        out.append("    swift86: %s" % s)
+        if problems <= MAX_SHOWN:
+            out.append("MISMATCH line %d" % (i + 1))
+            out.append("    qemu:    %s" % q)
+            out.append("    swift86: %s" % s)
+    if problems > MAX_SHOWN:
+        out.append("... %d more mismatching lines (see the output files)" % (problems - MAX_SHOWN))
     return problems
 
 
