@@ -236,7 +236,7 @@ seg_checks:
 .ed_rec:
     KSEGS
     GOTEXC .ed_t
-    EXP 13, 0, 12, 0
+    EXP 13, 0, 10, 0
     FINISH "seg-expand-down-below-limit", "vec=%v err=%e eip=%p", 1
     ARM .xo_rec
     jmp XOCODE:.xo_in
