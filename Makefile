@@ -4,6 +4,7 @@
 #   make test     build and pass every test (unit, host-differential, boot, QEMU referee)
 #   make qemu     boot the same guest on QEMU
 #   make bench    MIPS of swift86 and QEMU on CPU-bound workloads
+#   make check-qemu  the protected-mode conformance kernel on QEMU and swift86, diffed
 
 SWIFT ?= swift
 SWIFT86 := .build/release/swift86
@@ -21,7 +22,7 @@ run: all
 # -enable-testing lets test targets use @testable imports.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 
-test: guest bench-images
+test: guest bench-images conformance-image
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	SWIFT86_GUEST=$(GUEST_KERNEL) SWIFT86_BENCH_DIR=build/bench $(SWIFT) test $(TEST_FLAGS) --skip-build
 
@@ -34,3 +35,4 @@ clean:
 
 include guest/guest.mk
 include guest/bench/bench.mk
+include guest/conformance/conformance.mk

@@ -137,7 +137,8 @@ public final class Machine {
         var deadline = min(bus.nextDeadline, now &+ maxSlice)
         if deadline <= now { deadline = now &+ 1 }
         deadline = min(deadline, config.maxInstructions)
-        let reason = cpu.halted && cpu.shutdownReason == nil ? StopReason.halted : cpu.run(until: deadline)
+        if bus.interruptPending { cpu.interruptLineChanged() }
+        let reason = cpu.run(until: deadline)
         if let v = bus.exitRequest { return .debugExit(v) }
         if let s = cpu.shutdownReason { return .shutdown(s) }
         if bus.resetRequest { return .quit("guest requested a reset (port 0x92)") }
@@ -148,7 +149,9 @@ public final class Machine {
                                  + " (icount \(cpu.icount))")
             }
             let next = bus.nextDeadline
-            if next == .max {
+            if bus.interruptPending {
+                cpu.interruptLineChanged()      // taken (and HLT left) at the next run
+            } else if next == .max {
                 if terminal.waitForInput(milliseconds: 100) == false && terminalInputEnded {
                     return .deadlock("CPU halted waiting for an interrupt that can never come (no timer, no input)")
                 }

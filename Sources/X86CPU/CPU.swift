@@ -118,6 +118,8 @@ public final class CPU {
     }
     /// Interrupts are inhibited for one instruction after STI / MOV SS / POP SS.
     @usableFromInline var interruptShadow = false
+    /// MOV SS / POP SS also hold back debug exceptions (the TF trap) for one instruction.
+    @usableFromInline var debugShadow = false
     /// Maximum number of iterations a REP string instruction may run in this call.
     @usableFromInline var runLimit: UInt64 = 0
     /// Set when the current instruction delivered an interrupt or exception (suppresses the TF trap).

@@ -289,7 +289,7 @@ extension CPU {
         case .movSwEw:
             let sel = UInt16(truncatingIfNeeded: try readE(d, 1))
             try loadSegment(Int(d.pointee.reg), sel)
-            if d.pointee.reg == 2 { interruptShadow = true }
+            if d.pointee.reg == 2 { interruptShadow = true; debugShadow = true }
         case .lfpGvMp:
             let sz = vsz(d), a = ea(d), s = Int(d.pointee.seg)
             let off = try load(s, a, sz == 2 ? 4 : 2)
@@ -320,7 +320,7 @@ extension CPU {
             let sel = UInt16(truncatingIfNeeded: try peekStack(0, n))
             try loadSegment(Int(d.pointee.reg), sel)
             adjustSP(UInt32(n))
-            if d.pointee.reg == 2 { interruptShadow = true }
+            if d.pointee.reg == 2 { interruptShadow = true; debugShadow = true }
         case .pusha:
             let sz = vsz(d), n = UInt32(1 << Int(sz))
             let sp0 = r[4]

@@ -70,11 +70,13 @@ extension CPU {
         }
         if shadow { interruptShadow = false; pendingEvents |= Event.irq }
         // RF is cleared once an instruction completes (IRET/POPF may have just set it)
+        let heldBack = debugShadow
+        debugShadow = false
         if rf && icount != icountAtStart && !deliveredEvent
             && !rfSetByLastInstruction(UnsafePointer(cache.insns + Int(block.pointee.first))) {
             flagBits &= ~EFLAGS.RF
         }
-        if tf && !deliveredEvent { singleStepTrap() }
+        if tf && !deliveredEvent && !heldBack { singleStepTrap() }
     }
 
     /// IRET loads RF from its image: it survives until the next instruction completes.
@@ -164,7 +166,9 @@ extension CPU {
             raiseException(error)
         }
         if shadow { interruptShadow = false; pendingEvents |= Event.irq }
-        if tf && !deliveredEvent { singleStepTrap() }
+        let heldBack = debugShadow
+        debugShadow = false
+        if tf && !deliveredEvent && !heldBack { singleStepTrap() }
     }
 
     /// Execute exactly one instruction at CS:EIP without delivering a fault (for tests

@@ -15,7 +15,7 @@ struct Descriptor {
     var isSystem: Bool { hi & 0x1000 == 0 }
     var isCode: Bool { !isSystem && hi & 0x800 != 0 }
     var isData: Bool { !isSystem && hi & 0x800 == 0 }
-    var readable: Bool { isData || hi & 0x200 != 0 }
+    var readable: Bool { isData || (isCode && hi & 0x200 != 0) }
     var writable: Bool { isData && hi & 0x200 != 0 }
     var conforming: Bool { isCode && hi & 0x400 != 0 }
     var dpl: UInt8 { UInt8((hi >> 13) & 3) }

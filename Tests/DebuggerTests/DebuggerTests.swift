@@ -1,0 +1,76 @@
+// DebuggerTests: run control and inspection on a real image (the page-fault benchmark).
+import Foundation
+import XCTest
+import Debugger
+import PCMachine
+import X86CPU
+
+final class DebuggerTests: XCTestCase {
+    /// A machine with build/bench/fault.elf loaded, under a debugger (skips when the image is missing).
+    func makeDebugger() throws -> Debugger {
+        let dir = ProcessInfo.processInfo.environment["SWIFT86_BENCH_DIR"] ?? "build/bench"
+        let image = dir + "/fault.elf"
+        guard FileManager.default.fileExists(atPath: image) else { throw XCTSkip("\(image) missing: run `make test`") }
+        var config = Machine.Config()
+        config.serial = .none
+        let m = try Machine(config: config)
+        try m.load(kernelPath: image)
+        return Debugger(machine: m)
+    }
+
+    func testExpressionsRegistersAndSymbols() throws {
+        let d = try makeDebugger()
+        XCTAssertEqual(d.evaluate("0x10"), 16)
+        XCTAssertEqual(d.evaluate("10+0x10-2"), 24)
+        XCTAssertEqual(d.evaluate("$eip"), 0x1000C8)
+        XCTAssertEqual(d.evaluate("pf_handler"), 0x10008D)
+        XCTAssertEqual(d.evaluate("pf_handler+3"), 0x100090)
+        XCTAssertNil(d.evaluate("no_such_symbol"))
+        XCTAssertTrue(d.setRegister("eax", 0x1234))
+        XCTAssertEqual(d.registerValue("ax"), 0x1234)
+        XCTAssertEqual(d.registerValue("ah"), 0x12)
+        XCTAssertEqual(d.symbolize(0x10008F), "pf_handler+0x2")
+    }
+
+    func testStepBreakpointAndCatch() throws {
+        let d = try makeDebugger()
+        XCTAssertEqual(d.stepInstructions(1), .stepped)
+        XCTAssertEqual(d.cpu.icount, 1)
+        d.catchVector(14)
+        guard case .caughtVector(14, let ec, let cr2, _, _, 0) = d.resume() else { return XCTFail("no #PF caught") }
+        XCTAssertEqual(ec, 0)
+        XCTAssertEqual(cr2, 0x4000_0000)
+        XCTAssertEqual(d.cpu.eip, 0x10008D, "stopped at the handler's first instruction")
+        d.catchVector(14, on: false)
+        let id = d.addBreakpoint(.virtual, 0x10008D)
+        XCTAssertEqual(d.resume(), .breakpoint(id, 0x10008D))
+        XCTAssertEqual(d.cpu.cr2, 0x4000_1000, "the second fault is the write to page B")
+        // stepping off a breakpoint does not hit it again
+        XCTAssertEqual(d.stepInstructions(1), .stepped)
+        XCTAssertEqual(d.cpu.eip, 0x10008E)
+    }
+
+    func testPhysicalWatchpointSeesThePTEWrite() throws {
+        let d = try makeDebugger()
+        d.addWatchpoint(.physical, 0x108000, length: 4)
+        guard case .watchpoint(_, _, let pa, true) = d.resume() else { return XCTFail("no watchpoint stop") }
+        XCTAssertEqual(pa & ~3, 0x108000)
+        XCTAssertTrue(d.pageWalk(0x4000_0000).contains("PDE[256]"))
+    }
+
+    func testRunToExactInstructionCount() throws {
+        let d = try makeDebugger()
+        XCTAssertEqual(d.resume(untilCount: 12345), .reachedCount(12345))
+        XCTAssertEqual(d.cpu.icount, 12345)
+    }
+
+    func testCommandsNeverTrapOnBadInput() throws {
+        let d = try makeDebugger()
+        for line in ["", "x/", "x/99999xw 0xffffffff", "xp/4xb 0xfffffff0", "page", "page zz", "break", "watch",
+                     "info", "info gdt 9999", "info idt 300", "set", "set $nope = 1", "set *0xdeadbeef = 1", "catch vector 999",
+                     "delete 42", "disas 0xfffffff0 5", "help x", "frobnicate", "until", "run-to 1"] {
+            _ = d.execute(line)
+        }
+        XCTAssertTrue(d.execute("help").contains("stepi"))
+    }
+}
