@@ -73,7 +73,7 @@ public final class Machine {
         bus = IOBus(com1Output: { term.write($0) }, debugConsole: { term.write($0) })
         cpu = CPU(memory: memory, bus: bus)
         let c = cpu
-        bus.clock = { c.icount }
+        bus.clock = { [unowned c] in c.icount }
     }
 
     /// Load a multiboot kernel image and its modules and put the CPU in the state the

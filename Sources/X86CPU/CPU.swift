@@ -53,7 +53,7 @@ public enum StopReason: Equatable, Sendable {
 public final class CPU {
     // MARK: machine
     public let memory: PhysicalMemory
-    public unowned(unsafe) let bus: MachineBus
+    public let bus: MachineBus
     @usableFromInline let ram: UnsafeMutablePointer<UInt8>
     @usableFromInline let ramSize: UInt64
 
