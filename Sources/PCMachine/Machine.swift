@@ -79,11 +79,11 @@ public final class Machine {
     /// Load a multiboot kernel image and its modules and put the CPU in the state the
     /// multiboot specification (and QEMU's loader) leaves it in.
     public func load(kernelPath: String) throws {
-        let image = try readFile(kernelPath)
+        let image = try Machine.readFile(kernelPath)
         var mods: [MultibootModule] = []
         for m in config.modules {
             let path = MultibootLoader.fileName(ofModule: m)
-            mods.append(MultibootModule(commandLine: m, bytes: try readFile(path)))
+            mods.append(MultibootModule(commandLine: m, bytes: try Machine.readFile(path)))
         }
         let st = try MultibootLoader.load(image: image, fileName: kernelPath, memory: memory,
                                           commandLine: config.commandLine, modules: mods)
@@ -100,8 +100,8 @@ public final class Machine {
                               gdtBase: gdt, gdtLimit: 0x17)
     }
 
-    /// Read a whole file, or throw a one-line error naming it.
-    func readFile(_ path: String) throws -> [UInt8] {
+    /// Read a whole file, or throw a one-line error naming it ("PATH: no such file or directory").
+    public static func readFile(_ path: String) throws(ImageLoadError) -> [UInt8] {
         guard let f = fopen(path, "rb") else {
             throw ImageLoadError(file: path, reason: String(cString: strerror(errno)).lowercased())
         }

@@ -134,6 +134,10 @@ public final class CPU {
     public var onInterrupt: ((InterruptEvent) -> Void)?
     /// Called at the start of every block executed (`-d exec`): CS, EIP, instruction count.
     public var onBlockExec: ((UInt16, UInt32, UInt64) -> Void)?
+    /// Debugger: checked before every instruction when set (see DebugHooks.swift).
+    var instructionCheck: ((UInt32) -> Bool)?
+    /// Debugger: told of every memory access when set (watchpoints).
+    var memoryHook: ((UInt32, UInt32, Int, Bool) -> Bool)?
     /// Called for MMU events (CR3 writes, INVLPG, flushes, failed walks) when set.
     public var onMMUEvent: ((String) -> Void)?
 
@@ -183,7 +187,7 @@ public final class CPU {
     /// CPL 0, EFLAGS = 0x2 (IF = 0). GDTR is left for the kernel to load.
     public func resetToFlatProtectedMode() {
         reset()
-        cr0 = 0x6000_0011
+        cr0 = 0x0000_0011   // PE and ET, caches enabled: what QEMU's multiboot loader leaves
         for s in 0..<6 {
             segSel[s] = 0x18; segBase[s] = 0; segLimit[s] = 0xFFFF_FFFF; segAttr[s] = 0xC093
         }

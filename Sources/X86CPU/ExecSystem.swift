@@ -14,7 +14,7 @@ extension CPU {
         let n = 1 << Int(vsz(d))
         let v = try peekStack(0, n)
         adjustSP(UInt32(n))
-        setFlagsFromPop(v, n: n, cpl: cpl)
+        setFlagsFromPop(v & ~EFLAGS.RF, n: n, cpl: cpl)   // POPF clears RF (SDM Vol. 2 POPF)
     }
 
     /// ENTER imm16, imm8: nesting level taken modulo 32; the frame is built before ESP/EBP change.

@@ -104,6 +104,7 @@ extension CPU {
     @inline(never)
     func loadSlow(_ lin: UInt32, _ size: Int, user: Bool) throws(Fault) -> UInt32 {
         let pa0 = try physical(lin, write: false, user: user)
+        if memoryHook != nil { reportAccess(lin, pa0, size, write: false) }
         if (lin & 0xFFF) &+ UInt32(size) <= 4096 {
             if UInt64(pa0) &+ UInt64(size) <= ramSize {
                 let p = UnsafeRawPointer(ram + Int(pa0))
@@ -143,6 +144,7 @@ extension CPU {
         let crosses = (lin & 0xFFF) &+ UInt32(size) > 4096
         let lin1 = (lin | 0xFFF) &+ 1
         if crosses { pa1 = try physical(lin1, write: true, user: user) }
+        if memoryHook != nil { reportAccess(lin, pa0, size, write: true) }
         for k in 0..<size {
             let off = UInt32(k)
             let pa = crosses && (lin &+ off) & ~0xFFF == lin1 ? pa1 &+ ((lin &+ off) & 0xFFF) : pa0 &+ off

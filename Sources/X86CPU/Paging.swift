@@ -74,7 +74,7 @@ extension CPU {
     @inline(__always)
     func fill(_ page: UInt32, _ physPage: UInt32, _ attrs: UInt32, sw: Bool, ur: Bool, uw: Bool) {
         let i = Int((page >> 12) & TLB.mask)
-        guard UInt64(physPage) &+ 4096 <= ramSize else { tlb.clear(i); return }
+        guard UInt64(physPage) &+ 4096 <= ramSize, memoryHook == nil else { tlb.clear(i); return }
         let code = cache.isCodePage(physPage >> 12)
         tlb.linear[i] = page
         tlb.phys[i] = physPage

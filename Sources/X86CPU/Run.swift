@@ -18,6 +18,7 @@ extension CPU {
             if shutdownReason != nil { return .shutdown }
             if halted { return .halted }
             if icount >= limit { return .limit }
+            if let check = instructionCheck, check(segBase[1] &+ eip) { return .debugEvent }
             runBlock(limit)
         }
     }
@@ -47,7 +48,7 @@ extension CPU {
         let tf = flagBits & EFLAGS.TF != 0
         let shadow = interruptShadow
         let rf = flagBits & EFLAGS.RF != 0
-        if tf || shadow || rf { n = 1 }
+        if tf || shadow || rf || instructionCheck != nil { n = 1 }
         var p = UnsafePointer(cache.insns + Int(block.pointee.first))
         let end = p + n
         let icountAtStart = icount
@@ -76,10 +77,10 @@ extension CPU {
         if tf && !deliveredEvent { singleStepTrap() }
     }
 
-    /// IRET and POPF load RF from their image: it survives until the next instruction completes.
+    /// IRET loads RF from its image: it survives until the next instruction completes.
     @inline(__always) func rfSetByLastInstruction(_ p: UnsafePointer<DecodedInstruction>) -> Bool {
         let op = p.pointee.op
-        return op == .iret || op == .popf
+        return op == .iret
     }
 
     /// After an instruction executed with TF = 1: #DB trap with DR6.BS.

@@ -11,7 +11,7 @@ import Glibc
 func disasmCommand(_ args: [String]) throws -> Int32 {
     guard let path = args.first else { throw UsageError("swift86 disasm: no file given\n" + usage) }
     guard args.count <= 3 else { throw UsageError("swift86 disasm: too many arguments\n" + usage) }
-    let bytes = try readWholeFile(path)
+    let bytes = try Machine.readFile(path)
     let elf = try ELFImage(bytes: bytes, fileName: path)
     let names: (UInt32) -> String? = { a in
         guard let (sym, off) = elf.symbolize(a) else { return nil }
@@ -87,18 +87,3 @@ func disasmCommand(_ args: [String]) throws -> Int32 {
 func hex8(_ v: UInt32) -> String { hex(v, 8) }
 func hex2(_ v: UInt8) -> String { hex(v, 2) }
 
-/// Read a whole file, or throw a one-line error naming it.
-func readWholeFile(_ path: String) throws -> [UInt8] {
-    guard let f = fopen(path, "rb") else {
-        throw UsageError("\(path): \(String(cString: strerror(errno)).lowercased())")
-    }
-    defer { fclose(f) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = fread(&buf, 1, buf.count, f)
-        if n > 0 { out.append(contentsOf: buf[0..<n]) }
-        if n < buf.count { break }
-    }
-    return out
-}

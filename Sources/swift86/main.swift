@@ -19,6 +19,7 @@ struct UsageError: Error, CustomStringConvertible {
 
 let usage = """
 usage: swift86 boot [options] KERNEL        boot a multiboot ELF32 kernel
+       swift86 debug [options] [-x FILE] KERNEL   the same, stopped at the entry in the debugger
        swift86 [options] -kernel KERNEL     the same, QEMU style
        swift86 disasm FILE.elf [SYMBOL|ADDR [COUNT]]
 options:
@@ -31,6 +32,8 @@ options:
   -no-reboot           exit instead of rebooting (always the case in swift86)
   -max-insns N         stop after N instructions (exit status 6)
   --stats              print instructions, MIPS, exceptions and TLB figures at exit
+  -s                   GDB stub on tcp 127.0.0.1:1234 (-gdb tcp::PORT for another port)
+  -S                   with -s: wait for gdb before running the guest
 exit status: the guest's isa-debug-exit code (V<<1)|1, 0 on Ctrl-A x, 2 bad arguments
   or image, 4 triple fault, 6 instruction limit, 8 halted with interrupts disabled.
 """
@@ -70,8 +73,24 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// `swift86 boot`: parse flags, build the machine, run it, report.
-func bootCommand(_ args: [String]) throws -> Int32 {
+/// Everything `boot` and `debug` take from the command line.
+struct BootOptions {
+    var config = Machine.Config()
+    var kernel = ""
+    var logItems: Set<String> = []
+    var logFile: String?
+    var stats = false
+    /// GDB stub port (-s = 1234, -gdb tcp::PORT); nil: no stub.
+    var gdbPort: UInt16?
+    /// -S: do not start the guest until gdb (or the REPL) says so.
+    var startHalted = false
+    /// debug -x FILE: a command script.
+    var script: String?
+}
+
+/// Parse `boot`/`debug` arguments (QEMU spellings where they mean the same thing).
+func parseBootOptions(_ args: [String], debug: Bool) throws -> BootOptions {
+    var o = BootOptions()
     var config = Machine.Config()
     var kernel: String?
     var logItems: Set<String> = []
@@ -111,7 +130,16 @@ func bootCommand(_ args: [String]) throws -> Int32 {
             guard let n = parseNumber(v), n > 0 else { throw UsageError("swift86: -max-insns: bad count '\(v)'") }
             config.maxInstructions = n
         case "--stats", "-stats": stats = true
-        case "-h", "-help", "--help": print(usage); return 0
+        case "-s": o.gdbPort = 1234
+        case "-S": o.startHalted = true
+        case "-gdb":
+            let v = try value(a)
+            guard v.hasPrefix("tcp:"), let port = v.split(separator: ":").last.flatMap({ UInt16($0) }) else {
+                throw UsageError("swift86: -gdb: expected tcp::PORT or tcp:127.0.0.1:PORT, got '\(v)'")
+            }
+            o.gdbPort = port
+        case "-x" where debug: o.script = try value(a)
+        case "-h", "-help", "--help": print(usage); exit(0)
         default:
             if a.hasPrefix("-") { throw UsageError("swift86: unknown option '\(a)'\n" + usage) }
             if kernel != nil { throw UsageError("swift86: more than one kernel given ('\(kernel!)' and '\(a)')") }
@@ -123,7 +151,13 @@ func bootCommand(_ args: [String]) throws -> Int32 {
     guard config.ramSize >= 1 << 20, config.ramSize <= PhysicalMemory.maximumSize else {
         throw UsageError("swift86: -m: RAM size must be between 1M and \(PhysicalMemory.maximumSize >> 20)M")
     }
+    o.config = config; o.kernel = kernelPath; o.logItems = logItems; o.logFile = logFile; o.stats = stats
+    return o
+}
 
+/// Build the machine the options describe, with its logging, and load the kernel.
+func makeMachine(_ o: BootOptions) throws -> (Machine, closeLog: () -> Void) {
+    let config = o.config, logItems = o.logItems, logFile = o.logFile, kernelPath = o.kernel
     let machine = try Machine(config: config)
     // logging
     var logSink: UnsafeMutablePointer<FILE> = stderr
@@ -147,10 +181,28 @@ func bootCommand(_ args: [String]) throws -> Int32 {
     if logItems.contains("exec") { machine.cpu.onBlockExec = { cs, eip, n in logLine("exec: \(hex(cs, 4)):\(hex(eip, 8)) icount=\(n)") } }
 
     try machine.load(kernelPath: kernelPath)
+    return (machine, { if logFile != nil { fclose(sink) } })
+}
+
+/// `swift86 boot`: parse flags, build the machine, run it (or hand it to gdb), report.
+func bootCommand(_ args: [String]) throws -> Int32 {
+    let o = try parseBootOptions(args, debug: false)
+    let (machine, closeLog) = try makeMachine(o)
+    defer { closeLog() }
+    if let port = o.gdbPort {
+        return try runWithGDBStub(machine, port: port, startHalted: o.startHalted)
+    }
     let t0 = now()
     let exit = machine.run()
     let dt = now() - t0
     fflush(stdout)
+    report(exit)
+    if o.stats { printStats(machine, seconds: dt) }
+    return exit.status
+}
+
+/// One line on stderr for how the run ended (nothing for a guest's own debug exit).
+func report(_ exit: MachineExit) {
     switch exit {
     case .debugExit: break
     case .quit(let why): warn("swift86: \(why)")
@@ -158,9 +210,6 @@ func bootCommand(_ args: [String]) throws -> Int32 {
     case .instructionLimit(let n): warn("swift86: instruction limit reached (\(n) instructions)")
     case .deadlock(let why): warn("swift86: \(why)")
     }
-    if stats { printStats(machine, seconds: dt) }
-    if logFile != nil { fclose(sink) }
-    return exit.status
 }
 
 /// `--stats`: instructions, MIPS, exceptions by vector, TLB figures.
@@ -191,6 +240,7 @@ do {
     switch argv[0] {
     case "boot": status = try bootCommand(Array(argv.dropFirst()))
     case "disasm": status = try disasmCommand(Array(argv.dropFirst()))
+    case "debug": status = try debugCommand(Array(argv.dropFirst()))
     case "-h", "--help", "help": print(usage)
     default:
         if argv[0].hasPrefix("-") { status = try bootCommand(argv) }

@@ -3,7 +3,7 @@
 
 BENCH_SRC      := guest/bench
 BENCH_OUT      := build/bench
-BENCH_NAMES    := empty alu mem call
+BENCH_NAMES    := empty alu mem call paging fault
 BENCH_IMAGES   := $(addprefix $(BENCH_OUT)/,$(addsuffix .elf,$(BENCH_NAMES)))
 BENCH_NASM     ?= nasm
 BENCH_LD       ?= $(firstword $(shell command -v ld.lld 2>/dev/null) /opt/swift/usr/bin/ld.lld)

@@ -20,24 +20,32 @@ WORKLOADS = [
     ("alu",   500_000_514, 500_000_006, "alu sum=4F2947D7"),
     ("mem",   300_000_515, 300_000_008, "mem sum=8C5C9F1E"),
     ("call",  301_564_668, 301_564_148, "call sum=00B1BE30"),
+    ("paging", 300_125_232, 300_037_548, "paging sum=09ED1963"),
+    ("fault", 22_505_951,  22_500_005,  "fault sum=5E9050FA"),
 ]
+
+# Workloads that also print "faults=XXXXXXXX" (hex): the number of #PF their handler served.
+# The runner checks it and reports faults per second (faults / net seconds).
+FAULTS = {"fault": 1_000_000}
 
 QEMU_ARGS = ["-accel", "tcg", "-display", "none", "-vga", "none", "-net", "none",
              "-serial", "stdio", "-monitor", "none", "-no-reboot",
              "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-m", "128M"]
 
 LINE_RE = re.compile(r"^(\w+ sum=[0-9A-F]{8}) tsc=([0-9A-F]{8})\s*$")
+FAULTS_RE = re.compile(r"^faults=([0-9A-F]{8})\s*$")
 STATS_RE = re.compile(r"swift86:\s*([0-9][0-9,_]*)\s+instructions\s+in\s+([0-9.]+)\s*s")
 
 
 class Run:
     """One finished process: wall seconds, exit status, the workload's result line, its tsc, stderr."""
 
-    def __init__(self, seconds, status, line, tsc, stdout, stderr):
+    def __init__(self, seconds, status, line, tsc, faults, stdout, stderr):
         self.seconds = seconds      # wall time of the whole process
         self.status = status        # exit status (None: timed out)
         self.line = line            # "NAME sum=XXXXXXXX" or None when not found
         self.tsc = tsc              # printed rdtsc delta (int) or None
+        self.faults = faults        # printed "faults=" count (int) or None
         self.stdout = stdout        # everything the guest printed on COM1
         self.stderr = stderr        # the emulator's own messages
 
@@ -54,12 +62,15 @@ def run_once(argv, timeout):
     seconds = time.perf_counter() - start
     out = out.decode("utf-8", "replace")
     err = err.decode("utf-8", "replace")
-    line = tsc = None
+    line = tsc = faults = None
     for text in out.replace("\r", "").splitlines():
         m = LINE_RE.match(text)
         if m:
             line, tsc = m.group(1), int(m.group(2), 16)
-    return Run(seconds, status, line, tsc, out, err)
+        m = FAULTS_RE.match(text)
+        if m:
+            faults = int(m.group(1), 16)
+    return Run(seconds, status, line, tsc, faults, out, err)
 
 
 def short(text, limit=200):
@@ -142,6 +153,9 @@ def main():
                 if r.line != expected:
                     errors.append(f"{tag}: serial output {short(r.stdout)!r}, want {expected!r} tsc=...")
                     break
+                if name in FAULTS and r.faults != FAULTS[name]:
+                    errors.append(f"{tag}: printed faults={r.faults}, want {FAULTS[name]}")
+                    break
                 lines[(emu.name, name)] = r.line
                 if emu.has_stats:
                     m = STATS_RE.search(r.stderr)
@@ -193,6 +207,13 @@ def main():
     print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
     for r in rows:
         print("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    for name, faults in FAULTS.items():
+        rates = []
+        for label in ("swift86", "QEMU"):
+            t, base = best.get((label, name)), best.get((label, "empty"))
+            net = None if t is None or base is None else t - base
+            rates.append(f"{label} " + (f"{faults / net:,.0f}" if net and net > 0 else "n/a"))
+        print(f"{name}: {faults:,} page faults; faults/s (net of empty.elf): {', '.join(rates)}")
     for (emu, name), mips in sorted(stats_mips.items()):
         if name != "empty":
             print(f"note: {emu} --stats on {name}: {mips:.1f} MIPS (its own figure, startup excluded)")
