@@ -2,7 +2,7 @@
 #
 # Defines GUEST_KERNEL and the targets `guest` (build and check it) and `qemu` (boot it
 # on QEMU; APPEND="..." sets the command line, QEMU_EXTRA="..." adds flags such as
-# -initrd a,b, QEMU_MEM=1G sets -m, QEMU_EXPECT=N expects the guest to exit with N).
+# -initrd a,b, QEMU_MEM sets -m (default 1G, as make run), QEMU_EXPECT=N expects the guest to exit with N).
 # Paths are relative to the repository root.
 
 SWIFTC   ?= swiftc
@@ -12,7 +12,7 @@ OBJDUMP  ?= llvm-objdump
 NM       ?= llvm-nm
 DEMANGLE ?= swift-demangle
 QEMU     ?= qemu-system-i386
-QEMU_MEM ?= 128M
+QEMU_MEM ?= 1G
 APPEND   ?=
 QEMU_EXTRA ?=
 QEMU_EXPECT ?= 0

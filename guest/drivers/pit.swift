@@ -24,9 +24,12 @@ func timer_interrupt() {
     Timer.jiffies &+= 1
 }
 
-/// wait_for_tick(): enable interrupts and halt until jiffies moves (proves the PIT,
-/// the PIC and the IDT work together). Leaves interrupts enabled.
+/// wait_for_tick(): enable interrupts and spin until jiffies moves (proves the PIT,
+/// the PIC and the IDT work together). Leaves interrupts enabled. A busy wait, not
+/// sti;hlt: swift86 (as of this writing) never wakes a halted CPU for an IRQ (see
+/// docs/kernel.md); both emulators count PIT time in instructions, so this ends.
 func wait_for_tick() {
     let j = Timer.jiffies
-    while Timer.jiffies == j { x86_safe_halt() }
+    x86_sti()
+    while Timer.jiffies == j { x86_cpu_relax() }
 }

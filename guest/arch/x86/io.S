@@ -207,3 +207,11 @@ x86_ltr:
     movl 4(%esp), %eax
     ltr %ax
     ret
+
+/* x86_cpu_relax(): a pause in a busy-wait loop (and a call the optimizer cannot see */
+/* through, so the loop re-reads memory an interrupt handler changes). */
+.globl x86_cpu_relax
+.type x86_cpu_relax, @function
+x86_cpu_relax:
+    nop
+    ret

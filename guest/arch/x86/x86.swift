@@ -38,6 +38,7 @@
 @_extern(c, "x86_read_eflags") func x86_read_eflags() -> UInt32
 @_extern(c, "x86_write_eflags") func x86_write_eflags(_ v: UInt32)
 @_extern(c, "x86_safe_halt") func x86_safe_halt()
+@_extern(c, "x86_cpu_relax") func x86_cpu_relax()
 @_extern(c, "x86_load_gdt") func x86_load_gdt(_ desc: UInt32)
 @_extern(c, "x86_ltr") func x86_ltr(_ sel: UInt32)
 
