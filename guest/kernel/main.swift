@@ -1,31 +1,56 @@
-// main.swift: kmain, the first Swift code to run: console, boot information, self-test, exit.
+// main.swift: kmain, the first Swift code to run: console, traps, memory management, self-tests, exit.
 
-/// kmain(magic, info): called once by boot.S on the boot stack with the multiboot magic
-/// (EAX) and info address (EBX). Exits the machine through the debug-exit port with the
-/// command line's exit=N (default 0); panics on a bad boot or a failed self-test.
+/// kmain(magic, info): called once by boot.S on the boot stack, paging on (early map),
+/// with the multiboot magic (EAX) and the physical info address (EBX). Sets up the
+/// CPU tables, memory management and the timer, prints the memory reports, runs the
+/// self-tests the command line asks for, and exits through the debug-exit port with
+/// the command line's exit=N (default 0); panics on a bad boot or a failed self-test.
 @_cdecl("kmain")
 func kmain(_ magic: UInt32, _ info: UInt32) {
     console_init()
+    gdt_init()
     idt_init()
     early_heap_init()
 
-    printk(.info).s("swift86 guest kernel 0.1 (Embedded Swift, i686, no paging)").end()
+    printk(.info).s("swift86 guest kernel 0.2 (Embedded Swift, i686, 3G/1G split)").end()
     printk(.info).s("kernel: ").hex32(kernel_start_addr()).s("-").hex32(kernel_end_addr())
-        .s(", early heap ").u((early_heap_end_addr() &- early_heap_start_addr()) >> 10).s(" KiB").end()
+        .s(" (physical ").hex32(__pa(kernel_start_addr())).s("-").hex32(__pa(kernel_end_addr())).s(")").end()
 
     multiboot_init(magic, info)
     if let level = cmdline_param("loglevel=") { Console.loglevel = UInt8(truncatingIfNeeded: level) }
-
     print_multiboot()
     print_cpu()
 
+    setup_memory()
+    mem_map_init()
+    paging_init()
+    kmap_init()
+    kmem_cache_init()
+    mem_init()
+    printk(.info).s("paging: swapper_pg_dir at ").hex32(Pgtable.swapperPgDir).s(", ").u(Pgtable.largePages)
+        .s(" 4 MiB direct-map pages, ").u(Pgtable.kernelPageTables).s(" kernel page tables, bootmem ")
+        .u(kb(Bootmem.next &- Bootmem.start)).s(" KiB").end()
+
+    pic_init()
+    pit_init()
+    wait_for_tick()
+    printk(.info).s("timer: PIT at ").u(HZ).s(" Hz on IRQ 0, ticking").end()
+
+    print_memory_layout()
+    print_zones()
+    printk(.info).s("buddyinfo:").end()
+    show_buddyinfo()
+    printk(.info).s("meminfo:").end()
+    show_meminfo()
+
     let failures = selftest_run()
-    printk(.info).s("heap: ").u(EarlyHeap.total).s(" allocations, high water ")
-        .u(EarlyHeap.highWater).s(" bytes, ").u(EarlyHeap.live).s(" live").end()
+    printk(.info).s("heap: ").u(RuntimeHeap.total).s(" runtime allocations, ").u(RuntimeHeap.live)
+        .s(" live").end()
     if failures != 0 {
         printk(.err).u(failures).s(" self-test check(s) failed").end()
         panic("kmain: self-test failed")
     }
+    mm_selftests()
 
     if let what = cmdline_param("crash=") { crash(what) }
 
@@ -111,8 +136,8 @@ func print_multiboot() {
             if m.modEnd < m.modStart { panic("print_multiboot: module ends before it starts") }
             let size = m.modEnd &- m.modStart
             printk(.info).s("  ").u(i).s(": start=").hex32(m.modStart).s(" end=").hex32(m.modEnd)
-                .s(" size=").u(size).s(" crc32=").hex32(crc32(m.modStart, size))
-                .s(" cmdline=\"").cstr(m.string).s("\"").end()
+                .s(" size=").u(size).s(" crc32=").hex32(crc32(__va(m.modStart), size))
+                .s(" cmdline=\"").cstr(m.string == 0 ? 0 : __va(m.string)).s("\"").end()
         }
     } else {
         printk(.info).s("modules: none").end()

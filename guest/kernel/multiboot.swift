@@ -40,8 +40,13 @@ struct MemoryRegion {
     var type: UInt32          // 1 = usable RAM, 2 = reserved, 3 = ACPI, 4 = NVS, 5 = bad
 }
 
-/// Boot: what kmain learned from the loader, for the rest of the kernel.
+/// Boot: what kmain learned from the loader, for the rest of the kernel. The command
+/// line and the memory map are copied into the early heap: the loader's copies lie in
+/// memory the page allocator will hand out.
 struct Boot {
+    static var cmdline: UInt32 = 0     // virtual address of the copied command line, or 0
+    static var mmap: UnsafeMutablePointer<MemoryRegion>? = nil   // copied memory map
+    static var mmapCount = 0           // entries in Boot.mmap
     static var magic: UInt32 = 0       // EAX at entry
     static var infoAddr: UInt32 = 0    // EBX at entry
     static var info = MultibootInfo(flags: 0, memLower: 0, memUpper: 0, bootDevice: 0,
@@ -49,33 +54,56 @@ struct Boot {
                                     syms2: 0, syms3: 0, mmapLength: 0, mmapAddr: 0)
 }
 
-/// multiboot_init(magic, info): check the magic and copy the info structure.
+let EARLY_MAP_END: UInt32 = 64 << 20    // boot.S maps physical 0..64 MiB
+
+/// multiboot_init(magic, info): check the magic, copy the info structure, the command
+/// line and the memory map (all must lie in the first 64 MiB, which boot.S maps).
 /// Panics if we were not booted by a multiboot loader.
 func multiboot_init(_ magic: UInt32, _ info: UInt32) {
     Boot.magic = magic
     Boot.infoAddr = info
     if magic != MULTIBOOT_BOOTLOADER_MAGIC { panic("multiboot_init: bad bootloader magic") }
-    if info == 0 { panic("multiboot_init: no info structure") }
+    if info == 0 || info >= EARLY_MAP_END { panic("multiboot_init: no reachable info structure") }
     Boot.info = physPtr(info, MultibootInfo.self).pointee
+    if Boot.info.flags & MBI_CMDLINE != 0 && Boot.info.cmdline != 0 {
+        if Boot.info.cmdline >= EARLY_MAP_END { panic("multiboot_init: command line out of reach") }
+        let src = physPtr(Boot.info.cmdline, UInt8.self)
+        var n = 0
+        while n < 1023 && src[n] != 0 { n += 1 }
+        let dst = ptr(early_alloc(UInt32(n + 1), 4), UInt8.self)
+        for i in 0..<n { dst[i] = src[i] }
+        dst[n] = 0
+        Boot.cmdline = addr(dst)
+    }
+    if Boot.info.flags & MBI_MMAP != 0 {
+        if Boot.info.mmapAddr >= EARLY_MAP_END { panic("multiboot_init: memory map out of reach") }
+        var count = 0
+        var p = Boot.info.mmapAddr
+        let end = p &+ Boot.info.mmapLength
+        while p < end {
+            let size = physPtr(p, UInt32.self)[0]
+            if size < 20 { panic("multiboot_init: short memory map entry") }
+            p &+= size &+ 4
+            count += 1
+        }
+        let regions = ptr(early_alloc(UInt32(count * MemoryLayout<MemoryRegion>.stride), 8), MemoryRegion.self)
+        p = Boot.info.mmapAddr
+        for i in 0..<count {
+            let w = physPtr(p, UInt32.self)           // size, base lo/hi, length lo/hi, type
+            regions[i] = MemoryRegion(base: UInt64(w[1]) | (UInt64(w[2]) << 32),
+                                      length: UInt64(w[3]) | (UInt64(w[4]) << 32), type: w[5])
+            p &+= w[0] &+ 4
+        }
+        Boot.mmap = regions
+        Boot.mmapCount = count
+    }
 }
 
 /// mmap_foreach(body): call body(index, region) for each memory map entry, in order.
 /// Does nothing when the loader gave no map.
 func mmap_foreach(_ body: (Int, MemoryRegion) -> Void) {
-    if Boot.info.flags & MBI_MMAP == 0 { return }
-    var p = Boot.info.mmapAddr
-    let end = p &+ Boot.info.mmapLength
-    var i = 0
-    while p < end {
-        let w = physPtr(p, UInt32.self)           // size, base lo/hi, length lo/hi, type
-        let size = w[0]
-        let base = UInt64(w[1]) | (UInt64(w[2]) << 32)
-        let length = UInt64(w[3]) | (UInt64(w[4]) << 32)
-        body(i, MemoryRegion(base: base, length: length, type: w[5]))
-        if size < 20 { panic("mmap_foreach: short entry") }
-        p &+= size &+ 4
-        i += 1
-    }
+    guard let m = Boot.mmap else { return }
+    for i in 0..<Boot.mmapCount { body(i, m[i]) }
 }
 
 /// module_at(i) -> the i-th module descriptor. Panics if i is out of range.
@@ -84,9 +112,29 @@ func module_at(_ i: UInt32) -> MultibootModule {
     return physPtr(Boot.info.modsAddr &+ i &* 16, MultibootModule.self).pointee
 }
 
-/// cmdline_addr() -> physical address of the command line, or 0 if there is none.
+/// cmdline_addr() -> virtual address of (the copy of) the command line, or 0 if none.
 func cmdline_addr() -> UInt32 {
-    Boot.info.flags & MBI_CMDLINE != 0 ? Boot.info.cmdline : 0
+    Boot.cmdline
+}
+
+/// cmdline_has(word) -> true if the command line holds word as a whole
+/// space-separated word (e.g. "test=buddy").
+func cmdline_has(_ word: StaticString) -> Bool {
+    let line = cmdline_addr()
+    if line == 0 { return false }
+    let s = ptr(line, UInt8.self)
+    let k = word.utf8Start
+    let klen = word.utf8CodeUnitCount
+    var i = 0
+    while s[i] != 0 {
+        if i == 0 || s[i - 1] == 0x20 {
+            var j = 0
+            while j < klen && s[i + j] == k[j] { j += 1 }
+            if j == klen && (s[i + j] == 0 || s[i + j] == 0x20) { return true }
+        }
+        i += 1
+    }
+    return false
 }
 
 /// cmdline_param(key) -> the decimal value of "key=N" in the command line (key includes
@@ -94,7 +142,7 @@ func cmdline_addr() -> UInt32 {
 func cmdline_param(_ key: StaticString) -> UInt32? {
     let line = cmdline_addr()
     if line == 0 { return nil }
-    let s = physPtr(line, UInt8.self)
+    let s = ptr(line, UInt8.self)
     let k = key.utf8Start
     let klen = key.utf8CodeUnitCount
     var i = 0

@@ -62,10 +62,10 @@ struct Printk {
         return self
     }
 
-    /// cstr(addr, max): append the NUL-terminated string at physical addr, at most max bytes.
+    /// cstr(addr, max): append the NUL-terminated string at virtual addr, at most max bytes.
     @discardableResult func cstr(_ addr: UInt32, max: Int = 256) -> Printk {
         if on && addr != 0 {
-            let p = physPtr(addr, UInt8.self)
+            let p = ptr(addr, UInt8.self)
             var i = 0
             while i < max && p[i] != 0 { Console.putc(p[i]); i += 1 }
         }
@@ -90,6 +90,12 @@ struct Printk {
         return self
     }
 
+    /// hex(v, digits): append v as 0x followed by exactly `digits` hex digits.
+    @discardableResult func hex(_ v: UInt32, _ digits: Int) -> Printk {
+        if on { fmt_hex(UInt64(v), digits: digits, Console.putc) }
+        return self
+    }
+
     /// hex64(v): append v as 0x followed by 16 hex digits.
     @discardableResult func hex64(_ v: UInt64) -> Printk {
         if on { fmt_hex(v, digits: 16, Console.putc) }
@@ -99,6 +105,37 @@ struct Printk {
     /// x(v): append v as 0x followed by as many hex digits as needed (at least one).
     @discardableResult func x<T: FixedWidthInteger>(_ v: T) -> Printk {
         if on { fmt_hex(UInt64(truncatingIfNeeded: v), digits: 0, Console.putc) }
+        return self
+    }
+
+    /// pad(text, width): append text right-aligned in width columns (printf "%*s").
+    @discardableResult func pad(_ text: StaticString, _ width: Int) -> Printk {
+        if on {
+            for _ in 0..<max(0, width - text.utf8CodeUnitCount) { Console.putc(0x20) }
+            put(text)
+        }
+        return self
+    }
+
+    /// padl(text, width): append text left-aligned in width columns (printf "%-*s").
+    @discardableResult func padl(_ text: StaticString, _ width: Int) -> Printk {
+        if on {
+            put(text)
+            for _ in 0..<max(0, width - text.utf8CodeUnitCount) { Console.putc(0x20) }
+        }
+        return self
+    }
+
+    /// udw(v, width): append v in decimal, right-aligned in width columns (printf "%*u").
+    @discardableResult func udw<T: FixedWidthInteger>(_ v: T, _ width: Int) -> Printk {
+        if on {
+            let w = UInt64(truncatingIfNeeded: v)
+            var digits = 1
+            var t = w
+            while t >= 10 { t /= 10; digits += 1 }
+            for _ in 0..<max(0, width - digits) { Console.putc(0x20) }
+            fmt_udec(w, Console.putc)
+        }
         return self
     }
 

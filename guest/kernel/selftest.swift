@@ -121,7 +121,7 @@ func lcgSort(_ n: Int) -> (UInt32, UInt32, UInt32) {
     return (sum, v[0], v[n - 1])
 }
 
-/// crc32(addr, len) -> the CRC-32 (IEEE, reflected) of len bytes at physical addr.
+/// crc32(addr, len) -> the CRC-32 (IEEE, reflected) of len bytes at virtual addr.
 func crc32(_ addr: UInt32, _ len: UInt32) -> UInt32 {
     var table = [UInt32](repeating: 0, count: 256)
     for i in 0..<256 {
@@ -131,7 +131,7 @@ func crc32(_ addr: UInt32, _ len: UInt32) -> UInt32 {
     }
     var crc: UInt32 = 0xFFFF_FFFF
     if len > 0 {
-        let p = physPtr(addr, UInt8.self)
+        let p = ptr(addr, UInt8.self)
         for i in 0..<Int(len) {
             crc = table[Int((crc ^ UInt32(p[i])) & 0xFF)] ^ (crc >> 8)
         }
@@ -159,11 +159,11 @@ func selftest_run() -> Int {
     checkSigned("-1234567890123456789 % 987654321", n % m, -725308641)
     check("0xffffffff * 0xffffffff", opaque64(0xFFFF_FFFF) &* opaque64(0xFFFF_FFFF), 18446744065119617025)
 
-    let live0 = EarlyHeap.live
+    let live0 = RuntimeHeap.live
     let (pa, pl) = particles(1000)
     check("particle array checksum", UInt64(pa), 1377823680)
     check("particle list checksum", UInt64(pl), 2586621900)
-    check("objects still live after release", UInt64(EarlyHeap.live &- live0), 0)
+    check("objects still live after release", UInt64(RuntimeHeap.live &- live0), 0)
 
     var s = "swift86:"
     s += " "

@@ -1,4 +1,4 @@
-// idt.swift: the interrupt descriptor table; CPU exceptions end in a panic with a report.
+// idt.swift: the interrupt descriptor table; dispatch of exceptions, page faults and IRQs.
 
 /// TrapFrame: what trap.S leaves on the stack, lowest address first.
 struct TrapFrame {
@@ -17,23 +17,24 @@ struct TrapFrame {
     var eflags: UInt32   // pushed by the CPU
 }
 
-let KERNEL_CS: UInt32 = 0x08          // flat kernel code selector (boot.S gdt)
 let IDT_ENTRIES: UInt32 = 256         // gates in idt_table
+let EFLAGS_RF: UInt32 = 1 << 16       // resume flag: the SDM sets it in a fault's pushed
+                                      // EFLAGS, QEMU 7.2 does not; left out of reports
 let GATE_INT32: UInt32 = 0x8E         // present, DPL 0, 32-bit interrupt gate
 
 /// idt_set_gate(n, handler, type): point IDT entry n at handler (kernel CS) with type/attr.
 func idt_set_gate(_ n: UInt32, _ handler: UInt32, _ typeAttr: UInt32) {
     if n >= IDT_ENTRIES { panic("idt_set_gate: vector out of range") }
-    let gate = physPtr(x86_idt_table() &+ n &* 8, UInt32.self)
-    gate[0] = (KERNEL_CS << 16) | (handler & 0xFFFF)
+    let gate = ptr(x86_idt_table() &+ n &* 8, UInt32.self)
+    gate[0] = (__KERNEL_CS << 16) | (handler & 0xFFFF)
     gate[1] = (handler & 0xFFFF_0000) | (typeAttr << 8)
 }
 
-/// idt_init(): install interrupt gates for exceptions 0-31 and load IDTR.
-/// Vectors 32-255 stay not-present (a stray interrupt becomes #GP, then a panic).
+/// idt_init(): install interrupt gates for exceptions 0-31 and IRQs 0-15 (vectors
+/// 32-47) and load IDTR. Vectors 48-255 stay not-present (a stray one becomes #GP).
 func idt_init() {
-    let vectors = physPtr(x86_trap_vectors(), UInt32.self)
-    for n in 0..<UInt32(32) {
+    let vectors = ptr(x86_trap_vectors(), UInt32.self)
+    for n in 0..<UInt32(48) {
         idt_set_gate(n, vectors[Int(n)], GATE_INT32)
     }
     // IDTR image: 16-bit limit then 32-bit base, packed in 6 bytes.
@@ -44,22 +45,44 @@ func idt_init() {
     withUnsafePointer(to: &desc) { x86_lidt(UnsafeRawPointer($0)) }
 }
 
-/// trap_dispatch(frame): called by trap_common for every exception. Kernel-mode
-/// exceptions are bugs in this version: report the frame and panic. Never returns.
+/// trap_dispatch(frame): called by trap_common for every exception and IRQ. Page
+/// faults go to do_page_fault, IRQs to their handler (then EOI); any other exception
+/// in the kernel is a bug: report the frame and panic.
 @_cdecl("trap_dispatch")
 func trap_dispatch(_ frame: UnsafeMutableRawPointer) {
-    let f = frame.load(as: TrapFrame.self)
-    printk(.emerg).s("trap ").u(f.vector).s(" err=").hex32(f.error)
-        .s(" eip=").hex32(f.eip).s(" cs=").hex32(f.cs & 0xFFFF).s(" eflags=").hex32(f.eflags).end()
-    printk(.emerg).s("  eax=").hex32(f.eax).s(" ebx=").hex32(f.ebx).s(" ecx=").hex32(f.ecx)
-        .s(" edx=").hex32(f.edx).end()
-    printk(.emerg).s("  esi=").hex32(f.esi).s(" edi=").hex32(f.edi).s(" ebp=").hex32(f.ebp)
-        .s(" cr2=").hex32(x86_read_cr2()).end()
-    switch f.vector {
+    let f = frame.assumingMemoryBound(to: TrapFrame.self)
+    let vector = f.pointee.vector
+    if vector >= IRQ0_VECTOR && vector < IRQ0_VECTOR + 16 {
+        let irq = vector - IRQ0_VECTOR
+        if irq == 0 { timer_interrupt() }
+        pic_eoi(irq)
+        return
+    }
+    if vector == 14 {
+        do_page_fault(f, x86_read_cr2())
+        return
+    }
+    show_regs(f.pointee, "exception")
+    switch vector {
     case 0: panic("trap_dispatch: divide error")
     case 6: panic("trap_dispatch: invalid opcode (Swift runtime trap?)")
     case 13: panic("trap_dispatch: general protection fault")
-    case 14: panic("trap_dispatch: page fault")
     default: panic("trap_dispatch: unexpected exception")
     }
+}
+
+/// show_regs(f, what): log the trap frame: vector, error code, EIP with its symbol, and
+/// the registers.
+func show_regs(_ f: TrapFrame, _ what: StaticString) {
+    printk(.emerg).s(what).s(": trap ").u(f.vector).s(" err=").hex32(f.error)
+        .s(" eip=").hex32(f.eip).s(" cs=").hex32(f.cs & 0xFFFF).s(" eflags=").hex32(f.eflags & ~EFLAGS_RF).end()
+    let line = printk(.emerg).s("EIP: ")
+    print_symbol(line, f.eip)
+    line.end()
+    printk(.emerg).s("EAX: ").hex32(f.eax).s(" EBX: ").hex32(f.ebx).s(" ECX: ").hex32(f.ecx)
+        .s(" EDX: ").hex32(f.edx).end()
+    printk(.emerg).s("ESI: ").hex32(f.esi).s(" EDI: ").hex32(f.edi).s(" EBP: ").hex32(f.ebp)
+        .s(" ESP: ").hex32(f.esp0 &+ 20).end()
+    printk(.emerg).s("CR2: ").hex32(x86_read_cr2()).s(" CR3: ").hex32(x86_read_cr3())
+        .s(" CR4: ").hex32(x86_read_cr4()).end()
 }

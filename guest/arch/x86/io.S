@@ -1,4 +1,4 @@
-/* io.S: tiny cdecl wrappers for instructions Swift cannot emit (port I/O, cpuid, lidt, div). */
+/* io.S: tiny cdecl wrappers for instructions Swift cannot emit (port I/O, cpuid, control registers, div). */
 
 .text
 
@@ -105,4 +105,113 @@ x86_divl:
     divl 12(%esp)
     movl 16(%esp), %ecx
     movl %edx, (%ecx)
+    ret
+
+/* x86_read_cr3() -> CR3 (physical address of the page directory). */
+.globl x86_read_cr3
+.type x86_read_cr3, @function
+x86_read_cr3:
+    movl %cr3, %eax
+    ret
+
+/* x86_write_cr3(v): load CR3 (flushes all non-global TLB entries). */
+.globl x86_write_cr3
+.type x86_write_cr3, @function
+x86_write_cr3:
+    movl 4(%esp), %eax
+    movl %eax, %cr3
+    ret
+
+/* x86_read_cr4() -> CR4. */
+.globl x86_read_cr4
+.type x86_read_cr4, @function
+x86_read_cr4:
+    movl %cr4, %eax
+    ret
+
+/* x86_write_cr4(v): load CR4 (toggling PGE flushes the global TLB entries too). */
+.globl x86_write_cr4
+.type x86_write_cr4, @function
+x86_write_cr4:
+    movl 4(%esp), %eax
+    movl %eax, %cr4
+    ret
+
+/* x86_invlpg(va): drop the TLB entry for the page holding va. */
+.globl x86_invlpg
+.type x86_invlpg, @function
+x86_invlpg:
+    movl 4(%esp), %eax
+    invlpg (%eax)
+    ret
+
+/* x86_sti(): enable interrupts. */
+.globl x86_sti
+.type x86_sti, @function
+x86_sti:
+    sti
+    ret
+
+/* x86_cli(): disable interrupts. */
+.globl x86_cli
+.type x86_cli, @function
+x86_cli:
+    cli
+    ret
+
+/* x86_read_eflags() -> EFLAGS. */
+.globl x86_read_eflags
+.type x86_read_eflags, @function
+x86_read_eflags:
+    pushfl
+    popl %eax
+    ret
+
+/* x86_write_eflags(v): restore EFLAGS (IF included). */
+.globl x86_write_eflags
+.type x86_write_eflags, @function
+x86_write_eflags:
+    pushl 4(%esp)
+    popfl
+    ret
+
+/* x86_safe_halt(): enable interrupts and halt until the next one (sti; hlt is atomic). */
+.globl x86_safe_halt
+.type x86_safe_halt, @function
+x86_safe_halt:
+    sti
+    hlt
+    ret
+
+/* x86_load_gdt(desc): load GDTR from desc and reload every segment register with */
+/* Linux's kernel selectors (CS 0x60, DS/ES/SS 0x68, FS/GS null). */
+.globl x86_load_gdt
+.type x86_load_gdt, @function
+x86_load_gdt:
+    movl 4(%esp), %eax
+    lgdt (%eax)
+    movw $0x68, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    xorw %ax, %ax
+    movw %ax, %fs
+    movw %ax, %gs
+    ljmp $0x60, $1f
+1:  ret
+
+/* x86_ltr(sel): load the task register with selector sel. */
+.globl x86_ltr
+.type x86_ltr, @function
+x86_ltr:
+    movl 4(%esp), %eax
+    ltr %ax
+    ret
+
+/* x86_cpu_relax(): a pause in a busy-wait loop (and a call the optimizer cannot see */
+/* through, so the loop re-reads memory an interrupt handler changes). */
+.globl x86_cpu_relax
+.type x86_cpu_relax, @function
+x86_cpu_relax:
+    nop
     ret

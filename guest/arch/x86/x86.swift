@@ -17,6 +17,30 @@
 @_extern(c, "kernel_end_addr") func kernel_end_addr() -> UInt32
 @_extern(c, "early_heap_start_addr") func early_heap_start_addr() -> UInt32
 @_extern(c, "early_heap_end_addr") func early_heap_end_addr() -> UInt32
+@_extern(c, "text_start_addr") func text_start_addr() -> UInt32
+@_extern(c, "text_end_addr") func text_end_addr() -> UInt32
+@_extern(c, "data_start_addr") func data_start_addr() -> UInt32
+@_extern(c, "data_end_addr") func data_end_addr() -> UInt32
+@_extern(c, "bss_start_addr") func bss_start_addr() -> UInt32
+@_extern(c, "bss_end_addr") func bss_end_addr() -> UInt32
+@_extern(c, "early_page_dir_addr") func early_page_dir_addr() -> UInt32
+@_extern(c, "gdt_table_addr") func gdt_table_addr() -> UInt32
+@_extern(c, "gdt_desc_addr") func gdt_desc_addr() -> UInt32
+@_extern(c, "boot_stack_top_addr") func boot_stack_top_addr() -> UInt32
+@_extern(c, "kallsyms_table_addr") func kallsyms_table_addr() -> UInt32
+@_extern(c, "x86_read_cr3") func x86_read_cr3() -> UInt32
+@_extern(c, "x86_write_cr3") func x86_write_cr3(_ v: UInt32)
+@_extern(c, "x86_read_cr4") func x86_read_cr4() -> UInt32
+@_extern(c, "x86_write_cr4") func x86_write_cr4(_ v: UInt32)
+@_extern(c, "x86_invlpg") func x86_invlpg(_ va: UInt32)
+@_extern(c, "x86_sti") func x86_sti()
+@_extern(c, "x86_cli") func x86_cli()
+@_extern(c, "x86_read_eflags") func x86_read_eflags() -> UInt32
+@_extern(c, "x86_write_eflags") func x86_write_eflags(_ v: UInt32)
+@_extern(c, "x86_safe_halt") func x86_safe_halt()
+@_extern(c, "x86_cpu_relax") func x86_cpu_relax()
+@_extern(c, "x86_load_gdt") func x86_load_gdt(_ desc: UInt32)
+@_extern(c, "x86_ltr") func x86_ltr(_ sel: UInt32)
 
 /// outb(port, v): write byte v to I/O port `port`.
 @inline(__always) func outb(_ port: UInt16, _ value: UInt8) {
@@ -70,11 +94,14 @@ func cpuid(_ leaf: UInt32, _ subleaf: UInt32 = 0) -> CPUIDResult {
     return CPUIDResult(eax: regs.0, ebx: regs.1, ecx: regs.2, edx: regs.3)
 }
 
-/// physPtr(addr) -> a typed pointer to physical address addr (paging is off: identity).
-/// Panics on address 0, which no caller should ever pass.
-@inline(__always) func physPtr<T>(_ addr: UInt32, _: T.Type) -> UnsafeMutablePointer<T> {
-    guard let p = UnsafeMutablePointer<T>(bitPattern: UInt(addr)) else {
-        panic("physPtr: null address")
-    }
-    return p
+/// local_irq_save() -> EFLAGS before disabling interrupts (for local_irq_restore).
+@inline(__always) func local_irq_save() -> UInt32 {
+    let f = x86_read_eflags()
+    x86_cli()
+    return f
+}
+
+/// local_irq_restore(flags): put IF back as local_irq_save found it.
+@inline(__always) func local_irq_restore(_ flags: UInt32) {
+    x86_write_eflags(flags)
 }

@@ -1,0 +1,165 @@
+// KernelTests: the guest kernel's memory management self-tests, on swift86 and on QEMU with identical output.
+import Foundation
+import XCTest
+
+/// Runs a program and captures stdout, stderr and the exit status (a copy of BootTests'
+/// Run, under its own name).
+struct KernelRun {
+    var stdout: String
+    var stderr: String
+    var status: Int32
+
+    /// exec(path, args, timeout) -> the finished run; fails the test on a timeout.
+    static func exec(_ path: String, _ args: [String], timeout: TimeInterval = 300) throws -> KernelRun {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inPipe
+        try p.run()
+        try? inPipe.fileHandleForWriting.close()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let o = Box(), e = Box()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { o.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(10_000) }
+        if p.isRunning { p.terminate(); XCTFail("\(path) \(args) timed out") }
+        p.waitUntilExit()
+        group.wait()
+        return KernelRun(stdout: String(decoding: o.data, as: UTF8.self),
+                         stderr: String(decoding: e.data, as: UTF8.self), status: p.terminationStatus)
+    }
+}
+
+/// Where the emulator, the kernel and QEMU are (same conventions as BootTests).
+enum KernelArtifacts {
+    static var root: String { FileManager.default.currentDirectoryPath }
+    static var swift86: String { ProcessInfo.processInfo.environment["SWIFT86_BIN"] ?? root + "/.build/release/swift86" }
+    static var kernel: String { ProcessInfo.processInfo.environment["SWIFT86_GUEST"] ?? "build/guest/kernel.elf" }
+    static var qemu: String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let p = "\(dir)/qemu-system-i386"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+    /// guest.mk's quiet QEMU flags.
+    static let qemuFlags = ["-accel", "tcg", "-display", "none", "-vga", "none", "-net", "none",
+                            "-serial", "stdio", "-monitor", "none", "-no-reboot",
+                            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+
+    /// require(path): skip the test when an artifact `make test` builds is missing.
+    static func require(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw XCTSkip("\(path) is missing: run `make test` (it builds the emulator and the guest first)")
+        }
+    }
+}
+
+final class KernelTests: XCTestCase {
+    /// boot(append, mem) -> the swift86 run, after checking QEMU (when installed) prints
+    /// byte-identical serial output and exits with the same status. No line is exempt:
+    /// the kernel keeps timing out of its output and masks EFLAGS.RF in trap reports
+    /// (the SDM sets it in a fault's pushed EFLAGS, QEMU 7.2 does not).
+    func boot(_ append: String, mem: String = "1G", file: StaticString = #filePath, line: UInt = #line) throws -> KernelRun {
+        try KernelArtifacts.require(KernelArtifacts.swift86)
+        try KernelArtifacts.require(KernelArtifacts.kernel)
+        var args = ["boot", "-m", mem]
+        if !append.isEmpty { args += ["-append", append] }
+        let s = try KernelRun.exec(KernelArtifacts.swift86, args + [KernelArtifacts.kernel])
+        if let qemu = KernelArtifacts.qemu {
+            var qargs = KernelArtifacts.qemuFlags + ["-m", mem, "-kernel", KernelArtifacts.kernel]
+            if !append.isEmpty { qargs += ["-append", append] }
+            let q = try KernelRun.exec(qemu, qargs)
+            XCTAssertEqual(s.status, q.status, "exit status vs QEMU, -append \"\(append)\"", file: file, line: line)
+            if s.stdout != q.stdout {
+                let a = s.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+                let b = q.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+                let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+                XCTFail("serial output differs from QEMU's at line \(i + 1), -append \"\(append)\":\n swift86: "
+                        + (i < a.count ? String(a[i]) : "<end>") + "\n qemu:    " + (i < b.count ? String(b[i]) : "<end>"),
+                        file: file, line: line)
+            }
+        }
+        XCTAssertFalse(s.stdout.contains("FAIL"), s.stdout, file: file, line: line)
+        return s
+    }
+
+    /// expectSuccess(r, test): exit code 0 (status 1), the test's success line, a clean end.
+    func expectSuccess(_ r: KernelRun, _ test: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(r.status, 1, r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stdout.contains("test \(test): ok, memory back to its starting counts"), r.stdout, file: file, line: line)
+        XCTAssertTrue(r.stdout.contains("boot complete, exit code 0"), r.stdout, file: file, line: line)
+    }
+
+    func testBootReports() throws {
+        let r = try boot("")
+        XCTAssertEqual(r.status, 1, r.stderr)
+        for s in ["virtual kernel memory layout:", "    fixmap  : 0xfffee000 - 0xfffff000",
+                  "    pkmap   : 0xff800000 - 0xffc00000", "    vmalloc : 0xf8800000 - 0xff7fe000",
+                  "    lowmem  : 0xc0000000 - 0xf8000000", "Zone ranges:",
+                  "  HighMem  [mem 0x0000000038000000-0x000000003ffdffff]", "Node 0, zone   Normal",
+                  "Node 0, zone  HighMem", "MemTotal:", "HighTotal:        130944 kB", "VmallocTotal:     114680 kB",
+                  "timer: PIT at 100 Hz on IRQ 0, ticking", "boot complete, exit code 0"] {
+            XCTAssertTrue(r.stdout.contains(s), "missing \"\(s)\" in:\n\(r.stdout)")
+        }
+    }
+
+    func testBuddySplitAndCoalesce() throws {
+        let r = try boot("test=buddy")
+        expectSuccess(r, "buddy")
+        XCTAssertTrue(r.stdout.contains("the buddy of the first (pfn ^ 1)"), r.stdout)
+    }
+
+    func testSlab() throws {
+        let r = try boot("test=slab")
+        expectSuccess(r, "slab")
+        XCTAssertTrue(r.stdout.contains("kmalloc(8193) -> buddy allocator, order 2"), r.stdout)
+    }
+
+    func testFragmentation() throws {
+        let r = try boot("test=frag")
+        expectSuccess(r, "frag")
+        XCTAssertTrue(r.stdout.contains("in zone HighMem: fails with 16368 pages free"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("16 of 16 pages from zone HighMem, no two physically adjacent"), r.stdout)
+    }
+
+    func testVmallocExhaustion() throws {
+        let r = try boot("test=vmalloc")
+        expectSuccess(r, "vmalloc")
+        XCTAssertTrue(r.stdout.contains("27 areas of 4 MiB (+ guard page) fit"), r.stdout)
+    }
+
+    func testHighmemKmap() throws {
+        let r = try boot("test=highmem")
+        expectSuccess(r, "highmem")
+        XCTAssertTrue(r.stdout.contains("(pkmap window)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("wrapped 1 time(s), TLB flushed; 0 stale writes"), r.stdout)
+    }
+
+    func testAllAtOnce() throws {
+        let r = try boot("test=all")
+        for t in ["buddy", "slab", "frag", "vmalloc", "highmem"] { expectSuccess(r, t) }
+    }
+
+    func testGuardPageOops() throws {
+        let r = try boot("test=guard")
+        XCTAssertEqual(r.status, 255, r.stderr)                  // (0x7F << 1) | 1: panic
+        XCTAssertTrue(r.stdout.contains("BUG: unable to handle page fault for address: 0xf8802000"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("#PF: address in the guard page of vmalloc area 0xf8800000-0xf8803000"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("EIP: guard_touch(_:)+0x"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("panic: do_page_fault: kernel oops"), r.stdout)
+    }
+
+    func testSmallMachineWithoutHighmem() throws {
+        let r = try boot("test=all", mem: "128M")
+        for t in ["buddy", "slab", "frag", "vmalloc", "highmem"] { expectSuccess(r, t) }
+        XCTAssertTrue(r.stdout.contains("no highmem at this RAM size"), r.stdout)
+    }
+}
