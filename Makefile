@@ -8,7 +8,7 @@
 
 SWIFT ?= swift
 SWIFT86 := .build/release/swift86
-RUN_FLAGS ?= -m 128M
+RUN_FLAGS ?= -m 1G
 
 all: emulator guest
 

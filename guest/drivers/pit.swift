@@ -30,6 +30,5 @@ func timer_interrupt() {
 /// docs/kernel.md); both emulators count PIT time in instructions, so this ends.
 func wait_for_tick() {
     let j = Timer.jiffies
-    x86_sti()
-    while Timer.jiffies == j { x86_cpu_relax() }
+    while Timer.jiffies == j { x86_safe_halt() }   // sti; hlt: sleep until the next interrupt
 }
