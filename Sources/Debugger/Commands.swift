@@ -32,6 +32,9 @@ extension Debugger {
         Help(names: ["disas", "disassemble"], usage: "disas [ADDR [N]]", text: "disassemble N instructions (default 10) at ADDR (default EIP)"),
         Help(names: ["bt", "backtrace"], usage: "bt", text: "backtrace through frame pointers"),
         Help(names: ["add-symbol-file"], usage: "add-symbol-file FILE", text: "load symbols of a user program"),
+        Help(names: ["snapshot"], usage: "snapshot save|load|list NAME", text: "save or restore the whole machine"),
+        Help(names: ["reverse-stepi", "rsi"], usage: "reverse-stepi [N]", text: "go back N instructions (snapshot + deterministic re-execution)"),
+        Help(names: ["reverse-continue", "rc"], usage: "reverse-continue", text: "go back to the previous breakpoint/watchpoint/catchpoint stop"),
         Help(names: ["help", "h"], usage: "help [COMMAND]", text: "this list, or one command's help"),
         Help(names: ["quit", "q"], usage: "quit", text: "leave the debugger"),
     ]
@@ -108,6 +111,7 @@ extension Debugger {
                 return "\(h.usage)\n  \(h.text)"
             }
             return Debugger.help.map { "  \($0.usage.padded(44)) \($0.text)" }.joined(separator: "\n")
+        case "snapshot", "reverse-stepi", "rsi", "reverse-continue", "rc": return reverseCommand(cmd, words)
         case "quit", "q", "exit": return "quit"
         default:
             return "Undefined command: \"\(cmd)\".  Try \"help\"."

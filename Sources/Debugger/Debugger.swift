@@ -41,8 +41,8 @@ public enum DebugStop: Equatable, Sendable {
 public final class Debugger {
     public let machine: Machine
     public var cpu: CPU { machine.cpu }
-    public private(set) var breakpoints: [Breakpoint] = []
-    public private(set) var watchpoints: [Watchpoint] = []
+    public internal(set) var breakpoints: [Breakpoint] = []
+    public internal(set) var watchpoints: [Watchpoint] = []
     /// Vectors that stop the guest when delivered (`catch vector`).
     public internal(set) var caughtVectors = Set<UInt8>()
     public var catchCR3 = false
@@ -51,7 +51,15 @@ public final class Debugger {
     /// Extra ELF images for symbols (`add-symbol-file`).
     public private(set) var extraSymbols: [ELFImage] = []
     /// The machine has exited: no more running.
-    public private(set) var exited: MachineExit?
+    public internal(set) var exited: MachineExit?
+
+    /// Named snapshots (`snapshot save NAME`).
+    public internal(set) var snapshots: [String: MachineSnapshot] = [:]
+    /// The machine at the debugger's start: reverse execution replays from here.
+    public internal(set) var origin: MachineSnapshot?
+    /// Automatic checkpoints taken while running, to bound re-execution.
+    var checkpoints: [MachineSnapshot] = []
+    static let checkpointInterval: UInt64 = 50_000_000
 
     var nextID = 1
     var pendingStop: DebugStop?
@@ -77,6 +85,7 @@ public final class Debugger {
             }
         }
         installHooks()
+        origin = machine.saveSnapshot()
     }
 
     // MARK: breakpoints and watchpoints
@@ -221,10 +230,11 @@ public final class Debugger {
 
     /// Run until a breakpoint, watchpoint, catchpoint, Ctrl-C, the instruction count
     /// `untilCount`, or the end of the machine.
-    public func resume(untilCount: UInt64? = nil) -> DebugStop {
+    /// `skipFirst`: do not stop on a breakpoint at the current instruction (resuming from it).
+    public func resume(untilCount: UInt64? = nil, skipFirst: Bool = true) -> DebugStop {
         if let e = exited { return .exited(e) }
         pendingStop = nil
-        skipBreakOnce = true
+        skipBreakOnce = skipFirst
         while true {
             var slice: UInt64 = 1_000_000
             if let u = untilCount {
@@ -233,6 +243,10 @@ public final class Debugger {
             }
             if let e = machine.step(maxSlice: slice) { exited = e; return .exited(e) }
             if let s = pendingStop { pendingStop = nil; return s }
+            let lastCheckpoint = checkpoints.last?.icount ?? origin?.icount ?? 0
+            if cpu.icount >= lastCheckpoint + Debugger.checkpointInterval && checkpoints.count < 64 {
+                checkpoints.append(machine.saveSnapshot())
+            }
             if interruptRequested() { return .interrupted }
         }
     }
