@@ -2,6 +2,9 @@
 import PCMachine
 import X86CPU
 import X86Decoder
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A breakpoint: on a virtual (CS-relative) address, a linear address, or a physical
 /// address (hit through any mapping).
@@ -32,6 +35,7 @@ public enum DebugStop: Equatable, Sendable {
     case watchpoint(Int, linear: UInt32, physical: UInt32, write: Bool)
     case caughtVector(UInt8, errorCode: UInt32?, cr2: UInt32, cs: UInt16, eip: UInt32, cpl: UInt8)
     case caughtCR3(UInt32)
+    case caughtSyscall(UInt32, eip: UInt32)
     case interrupted
     case reachedCount(UInt64)
     case exited(MachineExit)
@@ -46,6 +50,14 @@ public final class Debugger {
     /// Vectors that stop the guest when delivered (`catch vector`).
     public internal(set) var caughtVectors = Set<UInt8>()
     public var catchCR3 = false
+    /// `catch syscall [N…]`: nil = off, empty = every INT 0x80, else these EAX values.
+    public var caughtSyscalls: Set<UInt32>?
+    /// `log int,mmu`: print events as they happen.
+    public var logInterrupts = false, logMMU = false
+    /// `trace on [FILE]`: every executed instruction.
+    var traceSink: UnsafeMutablePointer<FILE>?
+    /// Where live logs and traces go (the REPL prints them).
+    public var emit: (String) -> Void = { print($0) }
     /// Set from another context (a SIGINT handler, a gdb Ctrl-C) to stop a running guest.
     public var interruptRequested: () -> Bool = { false }
     /// Extra ELF images for symbols (`add-symbol-file`).
@@ -71,6 +83,12 @@ public final class Debugger {
         let previous = machine.cpu.onInterrupt
         machine.cpu.onInterrupt = { [unowned self] e in
             previous?(e)
+            if self.logInterrupts { self.emit(self.formatInterrupt(e)) }
+            if e.software && e.vector == 0x80, let want = self.caughtSyscalls, self.pendingStop == nil,
+               want.isEmpty || want.contains(self.cpu.reg32(.eax)) {
+                self.pendingStop = .caughtSyscall(self.cpu.reg32(.eax), eip: e.eip)
+                self.cpu.requestStop()
+            }
             if self.caughtVectors.contains(e.vector) && self.pendingStop == nil {
                 self.pendingStop = .caughtVector(e.vector, errorCode: e.errorCode, cr2: e.cr2, cs: e.cs, eip: e.eip, cpl: e.cpl)
                 self.cpu.requestStop()
@@ -79,6 +97,7 @@ public final class Debugger {
         let previousMMU = machine.cpu.onMMUEvent
         machine.cpu.onMMUEvent = { [unowned self] s in
             previousMMU?(s)
+            if self.logMMU { self.emit("mmu: " + s) }
             if self.catchCR3, s.hasPrefix("cr3 <- "), self.pendingStop == nil {
                 self.pendingStop = .caughtCR3(self.cpu.cr3)
                 self.cpu.requestStop()
@@ -140,7 +159,7 @@ public final class Debugger {
     /// Install the CPU hooks the current breakpoints/watchpoints need (none when none):
     /// the interpreter runs at full speed when nothing is set.
     func installHooks() {
-        if breakpoints.isEmpty && tempBreak == nil {
+        if breakpoints.isEmpty && tempBreak == nil && traceSink == nil {
             cpu.setInstructionCheck(nil)
         } else {
             cpu.setInstructionCheck { [unowned self] lin in self.checkBreakpoints(lin) }
@@ -153,6 +172,7 @@ public final class Debugger {
     }
 
     func checkBreakpoints(_ lin: UInt32) -> Bool {
+        if let t = traceSink { fputs(currentLine() + "\n", t) }
         if skipBreakOnce { skipBreakOnce = false; return false }
         if let t = tempBreak, t == lin { tempBreak = nil; installHooks(); pendingStop = .stepped; return true }
         let csBase = cpu.segmentCache(.cs).base
