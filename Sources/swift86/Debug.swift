@@ -194,3 +194,51 @@ final class GDBAdapter: GDBTarget {
         return out.isEmpty || out.hasSuffix("\n") ? out : out + "\n"
     }
 }
+
+/// Run the machine on the console; Ctrl-A c enters the debugger REPL (QEMU's monitor
+/// key), where `continue` returns to the console and `quit` ends the run.
+func runConsole(_ machine: Machine) -> MachineExit {
+    var monitorRequested = false
+    machine.onMonitorKey = { monitorRequested = true }
+    var dbg: Debugger?
+    machine.terminal.enterRawMode()
+    defer { machine.terminal.flush(); machine.terminal.restoreMode() }
+    while true {
+        if let e = machine.step(maxSlice: 10_000_000) { return e }
+        guard monitorRequested else { continue }
+        monitorRequested = false
+        machine.terminal.flush()
+        machine.terminal.restoreMode()
+        let d = dbg ?? Debugger(machine: machine)
+        dbg = d
+        print("\r\nswift86 monitor (the debugger's commands; \"continue\" returns to the console)")
+        print(d.currentLine())
+        var early = machine.terminal.drainQueuedInput()
+        func nextLine() -> String? {
+            if let nl = early.firstIndex(of: 10) {
+                let line = String(decoding: early[..<nl], as: UTF8.self)
+                early.removeFirst(nl + 1)
+                return line
+            }
+            if !early.isEmpty, let rest = readLine() {
+                let line = String(decoding: early, as: UTF8.self) + rest
+                early = []
+                return line
+            }
+            if !early.isEmpty { defer { early = [] }; return String(decoding: early, as: UTF8.self) }
+            return readLine()
+        }
+        while true {
+            print("(swift86) ", terminator: "")
+            fflush(stdout)
+            guard let line = nextLine() else { return .quit("end of input in the monitor") }
+            let t = line.trimmingSpaces()
+            if t == "c" || t == "continue" { break }
+            let out = d.execute(t)
+            if out == "quit" { return .quit("quit from the monitor") }
+            if !out.isEmpty { print(out) }
+            if let e = d.exited { return e }
+        }
+        machine.terminal.enterRawMode()
+    }
+}
