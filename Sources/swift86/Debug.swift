@@ -189,6 +189,26 @@ final class GDBAdapter: GDBTarget {
         }
     }
 
+    func readControlRegister(_ index: Int) -> UInt32? {
+        [cpu.cr0, cpu.cr2, cpu.cr3, cpu.cr4][safe: index]
+    }
+
+    func writeControlRegister(_ index: Int, _ value: UInt32) -> Bool {
+        guard index >= 0 && index < 4 else { return false }
+        return cpu.debugSetControlRegister([0, 2, 3, 4][index], value)
+    }
+
+    func readPhysicalMemory(_ address: UInt32, count: Int) -> [UInt8]? {
+        guard UInt64(address) + UInt64(count) <= cpu.memory.size else { return nil }
+        return cpu.memory.read(at: address, count: count)
+    }
+
+    func writePhysicalMemory(_ address: UInt32, _ bytes: [UInt8]) -> Bool {
+        guard UInt64(address) + UInt64(bytes.count) <= cpu.memory.size else { return false }
+        cpu.pokePhysical(address, bytes)
+        return true
+    }
+
     func monitor(_ command: String) -> String {
         let out = dbg.execute(command)
         return out.isEmpty || out.hasSuffix("\n") ? out : out + "\n"
@@ -241,4 +261,8 @@ func runConsole(_ machine: Machine) -> MachineExit {
         }
         machine.terminal.enterRawMode()
     }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { i >= 0 && i < count ? self[i] : nil }
 }
