@@ -73,6 +73,9 @@ public final class Debugger {
     var checkpoints: [MachineSnapshot] = []
     static let checkpointInterval: UInt64 = 50_000_000
 
+    /// Mangled → readable names (filled on first use).
+    var demangled: [String: String]?
+
     var nextID = 1
     var pendingStop: DebugStop?
     var skipBreakOnce = false
@@ -154,7 +157,7 @@ public final class Debugger {
 
     public func catchVector(_ v: UInt8, on: Bool = true) { if on { caughtVectors.insert(v) } else { caughtVectors.remove(v) } }
 
-    public func addSymbols(_ elf: ELFImage) { extraSymbols.append(elf) }
+    public func addSymbols(_ elf: ELFImage) { extraSymbols.append(elf); demangled = nil }
 
     /// Install the CPU hooks the current breakpoints/watchpoints need (none when none):
     /// the interpreter runs at full speed when nothing is set.
@@ -309,9 +312,14 @@ public final class Debugger {
     }
 
     /// Symbol for an address from the kernel and extra images: "name+0x1c".
+    /// Swift names are shown demangled ("kmain(_:_:)+0x1c") when swift-demangle exists.
     public func symbolize(_ addr: UInt32) -> String? {
-        if let s = machine.boot?.elf?.describe(addr) { return s }
-        for e in extraSymbols { if let s = e.describe(addr) { return s } }
+        for e in (machine.boot?.elf.map { [$0] } ?? []) + extraSymbols {
+            if let (sym, off) = e.symbolize(addr), !sym.name.isEmpty {
+                let name = readable(sym.name)
+                return off == 0 ? name : "\(name)+0x\(String(off, radix: 16))"
+            }
+        }
         return nil
     }
 
