@@ -311,7 +311,7 @@ public struct AddressSpaceMap {
 
     /// The terminal picture: overview (4 MiB per character, 256 MiB per row), zooms of the
     /// interesting regions (4 KiB per character), the legend and a per-region summary.
-    public func text(maxZoomRows: Int = 24) -> String {
+    public func text(maxZoomRows: Int = 40) -> String {
         var out = [title, ""]
         out.append("Overview: one character per 4 MiB, 256 MiB per row, from address 0 up")
         let regions = layout.regions
@@ -366,6 +366,14 @@ public struct AddressSpaceMap {
         var row = r.start & ~(rowBytes - 1)
         var rows = 0, skippedFrom: UInt64?
         var hidden = 0
+        var previous: String?, repeats = 0
+        /// Rows identical to the one above are counted, not printed.
+        func flushRepeats() {
+            guard repeats > 0 else { return }
+            if rows < maxRows { out.append("            ... \(repeats) more row\(repeats == 1 ? "" : "s") the same") }
+            rows += 1
+            repeats = 0
+        }
         while row < r.end {
             // whole absent page tables: jump
             if row & 0x3F_FFFF == 0, snapshot.pdes[Int(row >> 22)] & 1 == 0 {
@@ -383,14 +391,20 @@ public struct AddressSpaceMap {
             }
             if any {
                 if let s = skippedFrom {
+                    flushRepeats()
                     if rows < maxRows { out.append("            ... 0x\(hex(UInt32(s), 8))-0x\(hex(UInt32(truncatingIfNeeded: row), 8)) nothing mapped") }
                     skippedFrom = nil
+                    previous = nil
                 }
+                if line == previous { repeats += 1; row += rowBytes; continue }
+                flushRepeats()
                 if rows < maxRows { out.append("0x\(hex(UInt32(row), 8))  " + line) } else { hidden += 1 }
                 rows += 1
-            } else if skippedFrom == nil { skippedFrom = row }
+                previous = line
+            } else if skippedFrom == nil { flushRepeats(); previous = nil; skippedFrom = row }
             row += rowBytes
         }
+        flushRepeats()
         if hidden > 0 { out.append("            ... and \(hidden) more rows with mappings (the SVG shows them all)") }
         return out
     }
@@ -426,7 +440,7 @@ public struct AddressSpaceMap {
                 let what = cell == "#" ? "4 MiB kernel pages" : cell == "@" ? "4 MiB user pages"
                     : cell == "-" ? "page tables with no page present" : "page tables, mostly \(PageClass(rawValue: cell)?.meaning ?? "?") pages"
                 let c = RegionSummary(snapshot, from: start, to: end)
-                body.append(##"<rect x="\##(mapX)" y="\##(fmt(y(end)))" width="\##(mapW)" height="\##(fmt(y(start) - y(end)))" fill="\##(color)"><title>0x\##(hex(UInt32(start), 8))-0x\##(hex(UInt32(truncatingIfNeeded: end &- 1), 8)): \##(what); \##(c.mapped) 4 KiB pages present</title></rect>"##)
+                body.append(##"<rect x="\##(mapX)" y="\##(fmt(y(end)))" width="\##(mapW)" height="\##(fmt(max(y(start) - y(end), 1.5)))" fill="\##(color)"><title>0x\##(hex(UInt32(start), 8))-0x\##(hex(UInt32(truncatingIfNeeded: end &- 1), 8)): \##(what); \##(c.mapped) 4 KiB pages present</title></rect>"##)
             }
             i = j
         }
@@ -496,7 +510,7 @@ public struct AddressSpaceMap {
                     let cls = PageClass(e)
                     let va = UInt32(p << 12), vend = UInt32(truncatingIfNeeded: (q << 12) - 1)
                     let pa = e & 0xFFFF_F000
-                    body.append(##"<rect x="\##(fmt(gx + Double(p - Int(row >> 12)) * cell))" y="\##(fmt(zy))" width="\##(fmt(Double(q - p) * cell - 0.4))" height="\##(rowH - 1)" fill="\##(cls.color)"><title>0x\##(hex(va, 8))-0x\##(hex(vend, 8)) (\##(q - p) page\##(q - p == 1 ? "" : "s")) -&gt; phys 0x\##(hex(pa, 8))-0x\##(hex(pa &+ UInt32((q - p) << 12) &- 1, 8)): \##(flagText(e))</title></rect>"##)
+                    body.append(##"<rect x="\##(fmt(gx + Double(p - Int(row >> 12)) * cell))" y="\##(fmt(zy))" width="\##(fmt(Double(q - p) * cell))" height="\##(rowH - 1)" fill="\##(cls.color)"><title>0x\##(hex(va, 8))-0x\##(hex(vend, 8)) (\##(q - p) page\##(q - p == 1 ? "" : "s")) -&gt; phys 0x\##(hex(pa, 8))-0x\##(hex(pa &+ UInt32((q - p) << 12) &- 1, 8)): \##(flagText(e))</title></rect>"##)
                     p = q
                 }
                 zy += rowH + 1
@@ -522,7 +536,7 @@ public struct AddressSpaceMap {
         body.append(##"<text x="\##(zx)" y="\##(fmt(ly))" font-size="12" font-weight="bold">Layout (how each boundary was found)</text>"##)
         for n in layout.notes {
             ly += 14
-            body.append(##"<text x="\##(zx)" y="\##(fmt(ly))" font-size="10" font-family="monospace">\##(xml(n))</text>"##)
+            body.append(##"<text x="\##(zx)" y="\##(fmt(ly))" font-size="10" font-family="monospace" xml:space="preserve">\##(xml(n))</text>"##)
         }
         let height = max(barTop + barHeight + 30, ly + 30)
         let width = zx + 70 + Double(perRow) * cell + 40

@@ -182,3 +182,15 @@ extension AddressSpaceMapTests {
         XCTAssertNil(writeTextFile(out + ".svg", map.svg()))
     }
 }
+
+extension AddressSpaceMapTests {
+    func testZoomFoldsIdenticalRows() throws {
+        let m = try makeMemory()
+        for p: UInt32 in 0..<200 { m.store32(0x4000 + p * 4, (0x0020_0000 + p << 12) | 0x3) }
+        let lines = try makeMap(m).text().split(separator: "\n").map(String.init)
+        let i = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("0xc1800000  ") })
+        XCTAssertEqual(lines[i], "0xc1800000  " + String(repeating: "K", count: 64))
+        XCTAssertEqual(lines[i + 1], "            ... 2 more rows the same")
+        XCTAssertEqual(lines[i + 2], "0xc18c0000  " + String(repeating: "K", count: 8) + String(repeating: ".", count: 56))
+    }
+}
