@@ -630,6 +630,9 @@ extension Debugger {
         let mem = cpu.memory
         let read32: (UInt32) -> UInt32 = { a in mem.contains(a, count: 4) ? mem.load32(a) : 0 }
         let root = cr3 ?? cpu.cr3
+        if cr3 == nil && !cpu.pagingEnabled && root & 0xFFFF_F000 == 0 {
+            return "map: paging is off (CR0.PG clear) and CR3 is 0: no page tables yet (give a CR3 to draw one anyway)"
+        }
         guard let snap = PageTableSnapshot(cr3: root, pse: cpu.cr4 & 0x10 != 0, physicalSize: mem.size, read32: read32) else {
             return "map: page directory 0x\(hex(root & 0xFFFF_F000, 8)) lies outside RAM (\(mem.size >> 20) MiB)"
         }

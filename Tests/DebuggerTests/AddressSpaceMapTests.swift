@@ -5,6 +5,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import Debugger
+import PCMachine
 import X86CPU
 
 final class AddressSpaceMapTests: XCTestCase {
@@ -192,5 +193,33 @@ extension AddressSpaceMapTests {
         XCTAssertEqual(lines[i], "0xc1800000  " + String(repeating: "K", count: 64))
         XCTAssertEqual(lines[i + 1], "            ... 2 more rows the same")
         XCTAssertEqual(lines[i + 2], "0xc18c0000  " + String(repeating: "K", count: 8) + String(repeating: ".", count: 56))
+    }
+}
+
+extension AddressSpaceMapTests {
+    /// `map` through the Debugger on the page-fault benchmark (skips when the image is missing).
+    func testMapCommandOnARealMachine() throws {
+        let dir = ProcessInfo.processInfo.environment["SWIFT86_BENCH_DIR"] ?? "build/bench"
+        let image = dir + "/fault.elf"
+        guard FileManager.default.fileExists(atPath: image) else { throw XCTSkip("\(image) missing: run `make test`") }
+        var config = Machine.Config()
+        config.serial = .none
+        let m = try Machine(config: config)
+        try m.load(kernelPath: image)
+        let d = Debugger(machine: m)
+        XCTAssertTrue(d.mapCommand([]).hasPrefix("map: paging is off"))
+        XCTAssertTrue(d.mapCommand(["zz"]).hasPrefix("map: bad argument"))
+        XCTAssertTrue(d.mapCommand(["--svg"]).hasPrefix("map: --svg needs"))
+        d.catchVector(14)
+        guard case .caughtVector = d.resume() else { return XCTFail("no #PF") }
+        let path = NSTemporaryDirectory() + "swift86-map-test-\(getpid()).svg"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let out = d.mapCommand(["--svg", path])
+        XCTAssertTrue(out.hasPrefix("Address space of CR3=0x\(hex(d.cpu.cr3, 8))"), out)
+        XCTAssertTrue(out.hasSuffix("SVG written to \(path)"), out)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path))
+        XCTAssertTrue(XMLParser(contentsOf: URL(fileURLWithPath: path))?.parse() ?? false)
+        XCTAssertTrue(d.mapCommand(["0x7ffff000"]).hasPrefix("map: page directory 0x7ffff000 lies outside RAM"))
+        XCTAssertTrue(d.mapCommand(["--svg", "/nonexistent-dir/x.svg"]).contains("map: cannot write /nonexistent-dir/x.svg"))
     }
 }
