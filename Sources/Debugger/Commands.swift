@@ -32,6 +32,7 @@ extension Debugger {
         Help(names: ["set"], usage: "set $reg = V | set *ADDR = V", text: "change a register or a dword of memory"),
         Help(names: ["page"], usage: "page VA", text: "walk the page tables for VA: PDE, PTE, flags, physical address"),
         Help(names: ["tlb"], usage: "tlb", text: "list the emulated TLB entries"),
+        Help(names: ["map"], usage: "map [CR3] [--svg FILE] [--high-memory ADDR]", text: "draw the 4 GiB address space (user, direct map, vmalloc, pkmap, fixmap); --svg writes a picture"),
         Help(names: ["disas", "disassemble"], usage: "disas [ADDR [N]]", text: "disassemble N instructions (default 10) at ADDR (default EIP)"),
         Help(names: ["bt", "backtrace"], usage: "bt", text: "backtrace through frame pointers"),
         Help(names: ["add-symbol-file"], usage: "add-symbol-file FILE", text: "load symbols of a user program"),
@@ -100,6 +101,7 @@ extension Debugger {
             guard let a = evaluate(arg) else { return "page: bad address '\(arg)'" }
             return pageWalk(a)
         case "tlb": return tlbListing()
+        case "map": return mapCommand(words)
         case "disas", "disassemble":
             let a = words.first.flatMap { evaluate($0) } ?? cpu.eip
             let n = words.count > 1 ? Int(words[1]) ?? 10 : 10

@@ -53,10 +53,9 @@ func debugCommand(_ args: [String]) throws -> Int32 {
             if !run(line) { return dbg.exited?.status ?? 0 }
         }
     }
+    let editor = LineEditor(prompt: "(swift86) ")   // line editing + history on a terminal, plain lines otherwise
     while true {
-        print("(swift86) ", terminator: "")
-        fflush(stdout)
-        guard let line = readLine() else { break }
+        guard let line = editor.readLine() else { break }
         if !run(line) { break }
     }
     return dbg.exited?.status ?? 0
