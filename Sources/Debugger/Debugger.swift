@@ -100,8 +100,8 @@ public final class Debugger {
         let previousMMU = machine.cpu.onMMUEvent
         machine.cpu.onMMUEvent = { [unowned self] s in
             previousMMU?(s)
-            if self.logMMU { self.emit("mmu: " + s) }
-            if self.catchCR3, s.hasPrefix("cr3 <- "), self.pendingStop == nil {
+            if self.logMMU { self.emit("mmu: \(s)") }
+            if self.catchCR3, case .cr3Write = s, self.pendingStop == nil {
                 self.pendingStop = .caughtCR3(self.cpu.cr3)
                 self.cpu.requestStop()
             }

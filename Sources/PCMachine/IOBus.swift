@@ -34,6 +34,13 @@ public final class IOBus: MachineBus {
     public let pit: PIT8254
     /// The serial ports decoded (COM1 first, by convention).
     public let serial: [UART16550]
+    /// The guest's fault-event channel: bytes written to port 0x402 (a second debug console,
+    /// QEMU: `-device isa-debugcon,iobase=0x402,chardev=…`). Nil: the port is absent.
+    public var guestEvents: ((UInt8) -> Void)? {
+        didSet { map[IOBus.eventPort] = guestEvents == nil ? IOBus.none : IOBus.eventPortDev }
+    }
+    /// The guest event port.
+    public static let eventPort = 0x402
     /// Where bytes written to port 0xE9 go.
     public var debugConsole: (UInt8) -> Void
     /// Where diagnostic lines go (`-d ioport`).
@@ -58,7 +65,7 @@ public final class IOBus: MachineBus {
 
     // Device numbers in `map`.
     static let none: UInt8 = 0, picDev: UInt8 = 1, pitDev: UInt8 = 2, port61Dev: UInt8 = 3,
-               port92Dev: UInt8 = 4, debugConDev: UInt8 = 5, debugExitDev: UInt8 = 6,
+               port92Dev: UInt8 = 4, debugConDev: UInt8 = 5, debugExitDev: UInt8 = 6, eventPortDev: UInt8 = 7,
                firstSerialDev: UInt8 = 16
 
     var map: [UInt8]                                  // port → device number (65 536 entries)
@@ -181,6 +188,7 @@ public final class IOBus: MachineBus {
         case IOBus.port61Dev: return pit.readPort61(now: clock())
         case IOBus.port92Dev: return port92
         case IOBus.debugConDev: return 0xE9
+        case IOBus.eventPortDev: return 0xE9
         case IOBus.debugExitDev: return 0
         default:
             let i = Int(dev &- IOBus.firstSerialDev)
@@ -200,6 +208,7 @@ public final class IOBus: MachineBus {
             if value & 1 != 0 && port92 & 1 == 0 { resetRequest = true }
             port92 = value
         case IOBus.debugConDev: debugConsole(value)
+        case IOBus.eventPortDev: guestEvents?(value)
         case IOBus.debugExitDev: exitRequest = (UInt32(value) << 1) | 1
         default:
             let i = Int(dev &- IOBus.firstSerialDev)

@@ -141,7 +141,7 @@ public final class CPU {
     /// Debugger: told of every memory access when set (watchpoints).
     var memoryHook: ((UInt32, UInt32, Int, Bool) -> Bool)?
     /// Called for MMU events (CR3 writes, INVLPG, flushes, failed walks) when set.
-    public var onMMUEvent: ((String) -> Void)?
+    public var onMMUEvent: ((MMUEvent) -> Void)?
 
     /// Create a CPU attached to `memory` and `bus`, in the state after RESET (real mode).
     public init(memory: PhysicalMemory, bus: MachineBus) {

@@ -141,7 +141,7 @@ extension CPU {
             try requireCPL0()
             let lin = segBase[Int(d.pointee.seg)] &+ ea(d)
             tlb.flushPage(lin)
-            onMMUEvent?("invlpg 0x\(hex8(lin))")
+            onMMUEvent?(.invlpg(lin))
         case .invd, .wbinvd:
             try requireCPL0()
         case .movRdCd:
@@ -163,7 +163,7 @@ extension CPU {
             case 3:
                 cr3 = v & 0xFFFF_F018
                 flushTLB(keepGlobal: cr4 & 0x80 != 0, reason: "cr3 write 0x\(hex8(cr3))")
-                onMMUEvent?("cr3 <- 0x\(hex8(cr3))")
+                onMMUEvent?(.cr3Write(cr3))
             default: try writeCR4(v)
             }
         case .movRdDd, .movDdRd:

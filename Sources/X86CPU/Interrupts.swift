@@ -32,7 +32,7 @@ extension CPU {
                     || (first == Fault.pf && (second == Fault.pf || CPU.isContributory(second)))
                 if df && currentKind != .software {
                     current = Fault(Fault.df, 0)
-                    if let log = onMMUEvent { log("double fault: \(Fault.name(second)) while delivering \(Fault.name(first))") }
+                    onMMUEvent?(.doubleFault(first: first, second: second))
                 } else {
                     current = error
                 }

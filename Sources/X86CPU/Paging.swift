@@ -9,9 +9,7 @@ extension CPU {
     /// Raise #PF for linear address `lin`: CR2 = lin, error code `ec`.
     @inline(never) func pageFault(_ lin: UInt32, _ ec: UInt32) -> Fault {
         cr2 = lin
-        if let log = onMMUEvent {
-            log("walk: #PF at 0x\(hex8(lin)) error 0x\(String(ec, radix: 16)) cr3=0x\(hex8(cr3))")
-        }
+        onMMUEvent?(.walkFault(linear: lin, error: ec, cr3: cr3))
         return Fault(Fault.pf, ec)
     }
 
@@ -101,7 +99,7 @@ extension CPU {
     /// Flush the whole TLB (CR3 write: global entries survive when CR4.PGE).
     func flushTLB(keepGlobal: Bool, reason: String) {
         tlb.flushAll(keepGlobal: keepGlobal)
-        onMMUEvent?("tlb: flush (\(reason))\(keepGlobal ? ", global entries kept" : "")")
+        onMMUEvent?(.tlbFlush(reason: reason, keptGlobal: keepGlobal))
     }
 }
 

@@ -32,6 +32,7 @@ options:
   -no-reboot           exit instead of rebooting (always the case in swift86)
   -max-insns N         stop after N instructions (exit status 6)
   --stats              print instructions, MIPS, exceptions and TLB figures at exit
+  --events FILE        write the fault-event log (JSON Lines; guest events from port 0x402)
   -s                   GDB stub on tcp 127.0.0.1:1234 (-gdb tcp::PORT for another port)
   -S                   with -s: wait for gdb before running the guest
 exit status: the guest's isa-debug-exit code (V<<1)|1, 0 on Ctrl-A x, 2 bad arguments
@@ -73,6 +74,9 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+/// Event logs alive for the run (kept here: the CPU's hooks hold them unowned).
+var eventLogs: [EventLog] = []
+
 /// Everything `boot` and `debug` take from the command line.
 struct BootOptions {
     var config = Machine.Config()
@@ -86,6 +90,8 @@ struct BootOptions {
     var startHalted = false
     /// debug -x FILE: a command script.
     var script: String?
+    /// --events FILE: the JSON Lines fault-event log.
+    var events: String?
 }
 
 /// Parse `boot`/`debug` arguments (QEMU spellings where they mean the same thing).
@@ -139,6 +145,7 @@ func parseBootOptions(_ args: [String], debug: Bool) throws -> BootOptions {
             }
             o.gdbPort = port
         case "-x" where debug: o.script = try value(a)
+        case "--events", "-events": o.events = try value(a)
         case "-h", "-help", "--help": print(usage); exit(0)
         default:
             if a.hasPrefix("-") { throw UsageError("swift86: unknown option '\(a)'\n" + usage) }
@@ -176,12 +183,22 @@ func makeMachine(_ o: BootOptions) throws -> (Machine, closeLog: () -> Void) {
             logLine(s)
         }
     }
-    if logItems.contains("mmu") { machine.cpu.onMMUEvent = { logLine("mmu: " + $0) } }
+    if logItems.contains("mmu") { machine.cpu.onMMUEvent = { logLine("mmu: \($0)") } }
     if logItems.contains("ioport") { machine.bus.logUnknownPorts = true; machine.bus.log = logLine }
     if logItems.contains("exec") { machine.cpu.onBlockExec = { cs, eip, n in logLine("exec: \(hex(cs, 4)):\(hex(eip, 8)) icount=\(n)") } }
 
+    var eventFile: UnsafeMutablePointer<FILE>?
+    if let path = o.events {
+        guard let f = fopen(path, "w") else { throw UsageError("swift86: --events \(path): \(String(cString: strerror(errno)))") }
+        eventFile = f
+        let log = EventLog(machine: machine) { fputs($0 + "\n", f) }
+        eventLogs.append(log)
+    }
     try machine.load(kernelPath: kernelPath)
-    return (machine, { if logFile != nil { fclose(sink) } })
+    return (machine, {
+        if logFile != nil { fclose(sink) }
+        if let f = eventFile { fclose(f) }
+    })
 }
 
 /// `swift86 boot`: parse flags, build the machine, run it (or hand it to gdb), report.
