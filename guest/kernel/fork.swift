@@ -120,6 +120,7 @@ func sys_wait4(_ pid: UInt32, _ ustatus: UInt32, _ options: UInt32) -> UInt32 {
             me.pointee.cminflt &+= task(c).pointee.minflt &+ task(c).pointee.cminflt
             task_remove(c)
             free_task_struct(c)
+            kmem_cache_shrink_all()              // give empty slabs back: meminfo returns to where it was
             return cpid
         }
         if !found { return err(ECHILD) }

@@ -1,6 +1,6 @@
 // proc.swift: tasks (struct task_struct), the task table, the round-robin scheduler, sleep and wakeup.
 
-let NR_TASKS = 64                     // task table slots (pid 0 = idle)
+let NR_TASKS = 4096                   // task table slots (pid 0 = idle)
 let THREAD_ORDER: UInt32 = 1          // kernel stacks are 2 pages (8 KiB)
 let THREAD_SIZE: UInt32 = PAGE_SIZE << THREAD_ORDER
 let NR_OPEN = 16                      // file descriptors per task

@@ -16,8 +16,9 @@ func do_page_fault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32) {
     let mm = t.pointee.mm
     let user = user_mode(f)
     if address < TASK_SIZE && mm != 0 && (user || search_exception_table(f.pointee.eip) != 0) {
-        var v = find_vma(mm, address)
+        let v = find_vma(mm, address)
         var good = v != 0
+        var code = SEGV_MAPERR
         if good && vmap(v).pointee.start > address {
             good = false
             if vmap(v).pointee.flags & VM_GROWSDOWN != 0 {
@@ -27,6 +28,7 @@ func do_page_fault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32) {
             }
         }
         if good {
+            code = SEGV_ACCERR
             let flags = vmap(v).pointee.flags
             if err & PF_WRITE != 0 {
                 good = flags & VM_WRITE != 0
@@ -44,22 +46,14 @@ func do_page_fault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32) {
                 do_exit(SIGKILL)
             }
         }
-        v = 0
         if user {
-            let line = printk(.info).cstr(comm_addr(Sched.current)).s("[").u(t.pointee.pid).s("]: segfault at ")
-            line.xr(address, 0).s(" ip ").xr(f.pointee.eip, 8).s(" sp ").xr(f.pointee.useresp, 8)
-                .s(" error ").xr(err, 0).end()
-            force_sig_fault(SIGSEGV, address, f)
+            segfault(f, address, code)
             return
         }
     }
     if !user && fixup_exception(f) { return }
     if user {
-        // A user access to kernel space (or no mm at all).
-        let line = printk(.info).cstr(comm_addr(Sched.current)).s("[").u(t.pointee.pid).s("]: segfault at ")
-        line.xr(address, 0).s(" ip ").xr(f.pointee.eip, 8).s(" sp ").xr(f.pointee.useresp, 8)
-            .s(" error ").xr(err, 0).end()
-        force_sig_fault(SIGSEGV, address, f)
+        segfault(f, address, err & PF_PROT != 0 ? SEGV_ACCERR : SEGV_MAPERR)   // kernel space
         return
     }
     let line = printk(.alert).s("BUG: unable to handle page fault for address: ").hex32(address)
@@ -73,6 +67,19 @@ func do_page_fault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32) {
     printk(.emerg).s("Oops: ").hex(err, 4).s(" [#1]").end()
     show_regs(f.pointee, "oops")
     panic("do_page_fault: kernel oops")
+}
+
+/// segfault(f, address, code): a bad user access: Linux's log line (only when no
+/// handler will catch it), then SIGSEGV with si_addr and si_code.
+func segfault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32, _ code: UInt32) {
+    let t = Sched.current
+    if unhandled(t, SIGSEGV) {
+        let line = printk(.info).cstr(comm_addr(t)).s("[").u(task(t).pointee.pid).s("]: segfault at ")
+        line.xr(address, 0).s(" ip ").xr(f.pointee.eip, 8).s(" sp ").xr(f.pointee.useresp, 8)
+            .s(" error ").xr(f.pointee.error, 0).end()
+    }
+    force_sig_fault(SIGSEGV, address, f)
+    task(t).pointee.sigCode = code
 }
 
 @_extern(c, "x86_ex_table") func x86_ex_table() -> UInt32

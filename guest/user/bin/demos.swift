@@ -10,7 +10,7 @@ func layout_main() -> Int32 {
     let anon = mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
     up(anon)[0] = 1
     bssValue = 1
-    out().s("code   (layout_main) ").x(ua(UnsafeMutableRawPointer(mutating: layoutMarker()).assumingMemoryBound(to: UInt8.self))).end()
+    out().s("code   (a function)  ").x(segvHandlerAddr()).end()
     out().s("global (.data)       ").x(ua(withUnsafeMutablePointer(to: &globalValue) { $0 })).end()
     out().s("bss    (.bss)        ").x(ua(withUnsafeMutablePointer(to: &bssValue) { $0 })).end()
     out().s("heap   (malloc)      ").x(heap).end()
@@ -20,9 +20,6 @@ func layout_main() -> Int32 {
     _ = cat_path(cstr("/proc/self/maps"))
     return 0
 }
-
-/// layoutMarker() -> an address inside the text segment (this function's string).
-@inline(never) func layoutMarker() -> UnsafeRawPointer { UnsafeRawPointer(("x" as StaticString).utf8Start) }
 
 /// touch(base, pages, value): write one byte in each page.
 @inline(never) func touch(_ base: UInt32, _ pages: UInt32, _ value: UInt8) {
@@ -37,9 +34,9 @@ func demand_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     let a = mmap(0, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
     touch(a, 0, 0)
     _ = minflt(); _ = minflt()
-    let f0 = minflt()
+    out().s("mmap ").u(n).s(" pages at ").x(a).s(" (a VMA, no page yet)").end()
+    _ = minflt()
     let f1 = minflt()
-    out().s("mmap ").u(n).s(" pages at ").x(a).s(": minflt +").u(f1 &- f0).s(" (nothing touched yet)").end()
     touch(a, n, 1)
     let f2 = minflt()
     out().s("touched ").u(n).s(" pages: minflt +").u(f2 &- f1).s(" (one demand-zero fault each)").end()
@@ -78,8 +75,8 @@ func cow_main() -> Int32 {
     touch(buf, n, 0x43)
     let f2 = minflt()
     _ = f0
-    out().s("parent: wrote ").u(n + 1).s(" pages after the child exited: minflt +").u(f2 &- f1)
-        .s(" (write-protect faults, pages reused)").end()
+    out().s("parent: wrote 'C' into the ").u(n).s(" pages after the child exited: minflt +").u(f2 &- f1)
+        .s(" (write-protect faults; the pages are reused, not copied)").end()
     return 0
 }
 
@@ -98,8 +95,9 @@ func brk_main() -> Int32 {
     _ = f0
     _ = sbrk(0 &- 2 * PAGE)
     out().s("sbrk(-2 pages): break ").x(brk(0)).end()
-    let r = brk(0xB000_0000)
-    out().s("brk(0xb0000000) refused: break stays ").x(r).end()
+    let m = mmap(0, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS)
+    let r = brk(m &+ PAGE)
+    out().s("brk into the mmap at ").x(m).s(" refused: break stays ").x(r).end()
     let a = malloc(24), b = malloc(5000), c = malloc(24)
     out().s("malloc(24)=").x(a).s(" malloc(5000)=").x(b).s(" malloc(24)=").x(c).end()
     mfree(a)
@@ -200,30 +198,18 @@ func hexval(_ p: CStr) -> UInt32 {
     return v
 }
 
-/// deep(n) -> recursion with a 2 KiB frame per level.
-@inline(never) func deep(_ n: UInt32) -> UInt32 {
-    var frame = UnsafeMutablePointer<UInt8>(bitPattern: 1)!
-    _ = frame
-    var local: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    return withUnsafeMutablePointer(to: &local) { p in
-        frame = UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt8.self)
-        frame[0] = UInt8(truncatingIfNeeded: n)
-        frame[255] = 1
-        return n == 0 ? UInt32(frame[0]) : deep_next(n - 1, frame) &+ UInt32(frame[255])
-    }
-}
-@inline(never) func deep_next(_ n: UInt32, _ keep: CStr) -> UInt32 { deep(n) &+ UInt32(keep[0] & 0) }
+@_extern(c, "load_from") func load_from(_ a: UInt32) -> UInt32
+@_extern(c, "store_to") func store_to(_ a: UInt32, _ v: UInt32)
+@_extern(c, "stack_recurse") func stack_recurse(_ n: UInt32) -> UInt32
 
 /// stack_main(argc, argv): recursion grows the stack VMA; "overflow" recurses past
 /// the 8 MiB limit and dies with SIGSEGV.
 func stack_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     let s0 = stack_vma()
     let f0 = minflt()
-    let depth: UInt32 = argc > 1 && streq(argv[1], "overflow") ? 100_000 : 64
-    out().s("stack VMA ").u(s0).s(" KiB; recursing ").u(depth).s(" levels of 256 bytes").end()
-    let r = deep(depth)
+    let depth: UInt32 = argc > 1 && streq(argv[1], "overflow") ? 10_000 : 64
+    out().s("stack VMA ").u(s0).s(" KiB; recursing ").u(depth).s(" levels of 1 KiB").end()
+    let r = stack_recurse(depth)
     let f1 = minflt()
     let s1 = stack_vma()
     out().s("stack VMA now ").u(s1).s(" KiB (grew by ").u(s1 &- s0).s(" KiB), minflt +").u(f1 &- f0)
@@ -236,11 +222,11 @@ func stack_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
 func segv_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     if argc > 1 {
         let w = argv[1]
-        if streq(w, "null") { return Int32(up(opaque(0))[0]) }
-        if streq(w, "kernel") { return Int32(up(opaque(0xC010_0000))[0]) }
-        if streq(w, "text") { up(opaque(0x0804_8000))[0] = 0; return 0 }
+        if streq(w, "null") { return Int32(bitPattern: load_from(0)) }
+        if streq(w, "kernel") { return Int32(bitPattern: load_from(0xC010_0000)) }
+        if streq(w, "text") { store_to(0x0804_8000, 0); return 0 }
         if streq(w, "priv") { priv_hlt(); return 0 }
-        if streq(w, "unmapped") { up(opaque(0x6000_0000))[0] = 1; return 0 }
+        if streq(w, "unmapped") { store_to(0x6000_0000, 1); return 0 }
         return 2
     }
     for what in ["null", "kernel", "text", "priv"] as [StaticString] {
@@ -295,9 +281,9 @@ func sigRestorerAddr() -> UInt32 { UInt32(UInt(bitPattern: unsafeBitCast(sig_res
 
 /// forkbomb_main(): fork sleeping children until fork fails, then kill and reap them all.
 func forkbomb_main() -> Int32 {
-    let pids = UnsafeMutablePointer<UInt32>(bitPattern: UInt(malloc(4096)))!
+    let pids = UnsafeMutablePointer<UInt32>(bitPattern: UInt(malloc(16384)))!
     var n = 0
-    while n < 1000 {
+    while n < 4096 {
         let pid = fork()
         if pid == 0 { nanosleep(1000); exit(0) }
         if failed(pid) {

@@ -119,3 +119,35 @@ memcmp:
 .globl free
 free:
     ret
+
+/* load_from(addr) -> the word at addr; store_to(addr, v): a word to addr. For the */
+/* segfault demos (Swift would trap on a null pointer before the CPU could). */
+.globl load_from
+load_from:
+    movl 4(%esp), %eax
+    movl (%eax), %eax
+    ret
+
+.globl store_to
+store_to:
+    movl 4(%esp), %eax
+    movl 8(%esp), %edx
+    movl %edx, (%eax)
+    ret
+
+/* stack_recurse(n) -> n: recurse n levels with 1 KiB frames, writing the lowest */
+/* word of each: the stack VMA grows a page every 4 levels. */
+.globl stack_recurse
+stack_recurse:
+    movl 4(%esp), %eax
+    subl $1024, %esp
+    movl %eax, (%esp)
+    testl %eax, %eax
+    jz 1f
+    decl %eax
+    pushl %eax
+    call stack_recurse
+    addl $4, %esp
+    incl %eax
+1:  addl $1024, %esp
+    ret
