@@ -20,7 +20,10 @@ extension Debugger {
         Help(names: ["watch", "rwatch", "awatch"], usage: "watch ADDR [LEN]", text: "stop on a write (watch), read (rwatch) or any access (awatch) of linear ADDR"),
         Help(names: ["pwatch"], usage: "pwatch ADDR [LEN]", text: "stop on a write to physical ADDR through any alias"),
         Help(names: ["delete", "d"], usage: "delete [N]", text: "delete breakpoint/watchpoint N, or all"),
-        Help(names: ["catch"], usage: "catch vector N|pf|gp|df|ud|de|all | catch cr3 | catch off", text: "stop when an exception/interrupt is delivered (or CR3 is written)"),
+        Help(names: ["catch"], usage: "catch vector N|pf|gp|df|ud|de|all | catch syscall [N] | catch cr3 | catch off", text: "stop when an exception/interrupt is delivered (or CR3 is written)"),
+        Help(names: ["dump"], usage: "dump FILE ADDR LEN", text: "write LEN bytes of virtual memory at ADDR to FILE"),
+        Help(names: ["log"], usage: "log int,mmu|off", text: "print exceptions/interrupts and MMU events as they happen"),
+        Help(names: ["trace"], usage: "trace on [FILE] | trace off", text: "print every executed instruction (to FILE)"),
         Help(names: ["info"], usage: "info registers|breakpoints|gdt|idt|ldt|tss|eflags|tab [CR3]", text: "show state"),
         Help(names: ["sreg"], usage: "sreg", text: "segment selectors and their descriptor caches"),
         Help(names: ["creg"], usage: "creg", text: "CR0, CR2, CR3, CR4 with flag names"),
@@ -32,6 +35,9 @@ extension Debugger {
         Help(names: ["disas", "disassemble"], usage: "disas [ADDR [N]]", text: "disassemble N instructions (default 10) at ADDR (default EIP)"),
         Help(names: ["bt", "backtrace"], usage: "bt", text: "backtrace through frame pointers"),
         Help(names: ["add-symbol-file"], usage: "add-symbol-file FILE", text: "load symbols of a user program"),
+        Help(names: ["snapshot"], usage: "snapshot save|load|list NAME", text: "save or restore the whole machine"),
+        Help(names: ["reverse-stepi", "rsi"], usage: "reverse-stepi [N]", text: "go back N instructions (snapshot + deterministic re-execution)"),
+        Help(names: ["reverse-continue", "rc"], usage: "reverse-continue", text: "go back to the previous breakpoint/watchpoint/catchpoint stop"),
         Help(names: ["help", "h"], usage: "help [COMMAND]", text: "this list, or one command's help"),
         Help(names: ["quit", "q"], usage: "quit", text: "leave the debugger"),
     ]
@@ -108,6 +114,35 @@ extension Debugger {
                 return "\(h.usage)\n  \(h.text)"
             }
             return Debugger.help.map { "  \($0.usage.padded(44)) \($0.text)" }.joined(separator: "\n")
+        case "dump":
+            guard words.count == 3, let a = evaluate(words[1]), let n = evaluate(words[2]), n <= 1 << 30 else {
+                return "dump FILE ADDR LEN"
+            }
+            let bytes = cpu.peekLinear(cpu.segmentCache(.ds).base &+ a, count: Int(n))
+            guard let first = bytes.firstIndex(where: { $0 == nil }) ?? Optional(bytes.count), first == bytes.count else {
+                return "dump: 0x\(hex(a &+ UInt32(bytes.firstIndex(where: { $0 == nil })!), 8)) is not mapped"
+            }
+            guard let f = fopen(words[0], "wb") else { return "dump: cannot write \(words[0])" }
+            let data = bytes.map { $0! }
+            _ = data.withUnsafeBytes { fwrite($0.baseAddress, 1, data.count, f) }
+            fclose(f)
+            return "Wrote \(n) bytes from 0x\(hex(a, 8)) to \(words[0])"
+        case "log":
+            let items = Set(arg.split(separator: ",").map { String($0).trimmed() })
+            logInterrupts = items.contains("int"); logMMU = items.contains("mmu")
+            return "logging: " + ([logInterrupts ? "int" : nil, logMMU ? "mmu" : nil].compactMap { $0 }.joined(separator: ",") + (items.contains("off") || items.isEmpty ? "off" : ""))
+        case "trace":
+            if let t = traceSink, t != stdout { fclose(t) }
+            traceSink = nil
+            if words.first == "on" {
+                if words.count > 1 {
+                    guard let f = fopen(words[1], "w") else { return "trace: cannot write \(words[1])" }
+                    traceSink = f
+                } else { traceSink = stdout }
+            }
+            installHooks()
+            return traceSink == nil ? "trace off" : "trace on" + (words.count > 1 ? " (\(words[1]))" : "")
+        case "snapshot", "reverse-stepi", "rsi", "reverse-continue", "rc": return reverseCommand(cmd, words)
         case "quit", "q", "exit": return "quit"
         default:
             return "Undefined command: \"\(cmd)\".  Try \"help\"."
@@ -130,6 +165,7 @@ extension Debugger {
             if v == 14 { s += " CR2=0x\(hex(cr2, 8))" }
             s += " at \(hex(cs, 4)):\(hex(eip, 8))" + (symbolize(eip).map { " <\($0)>" } ?? "") + " CPL \(cpl)\n"
         case .caughtCR3(let v): s = "Caught CR3 write: CR3=0x\(hex(v, 8))\n"
+        case .caughtSyscall(let n, let eip): s = "Caught system call \(n) (EAX) from 0x\(hex(eip, 8))\n"
         case .interrupted: s = "Interrupted\n"
         case .reachedCount(let n): s = "Reached instruction count \(n)\n"
         case .exited(let e):
@@ -159,7 +195,12 @@ extension Debugger {
                 + (catchCR3 ? ", cr3" : "")
         }
         if what == "cr3" { catchCR3 = true; return "Catching CR3 writes" }
-        if what == "off" { caughtVectors = []; catchCR3 = false; return "Catchpoints removed" }
+        if what == "syscall" {
+            let nums = w.dropFirst().compactMap { evaluate($0) }
+            caughtSyscalls = Set(nums)
+            return nums.isEmpty ? "Catching every system call (INT 0x80)" : "Catching system calls " + nums.map { "\($0)" }.joined(separator: " ")
+        }
+        if what == "off" { caughtVectors = []; catchCR3 = false; caughtSyscalls = nil; return "Catchpoints removed" }
         let spec = what == "vector" ? (w.count > 1 ? w[1] : "") : what
         let names: [String: UInt8] = ["de": 0, "db": 1, "bp": 3, "of": 4, "br": 5, "ud": 6, "nm": 7, "df": 8,
                                       "ts": 10, "np": 11, "ss": 12, "gp": 13, "pf": 14, "mf": 16, "ac": 17]

@@ -2,6 +2,9 @@
 import PCMachine
 import X86CPU
 import X86Decoder
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A breakpoint: on a virtual (CS-relative) address, a linear address, or a physical
 /// address (hit through any mapping).
@@ -32,6 +35,7 @@ public enum DebugStop: Equatable, Sendable {
     case watchpoint(Int, linear: UInt32, physical: UInt32, write: Bool)
     case caughtVector(UInt8, errorCode: UInt32?, cr2: UInt32, cs: UInt16, eip: UInt32, cpl: UInt8)
     case caughtCR3(UInt32)
+    case caughtSyscall(UInt32, eip: UInt32)
     case interrupted
     case reachedCount(UInt64)
     case exited(MachineExit)
@@ -41,17 +45,36 @@ public enum DebugStop: Equatable, Sendable {
 public final class Debugger {
     public let machine: Machine
     public var cpu: CPU { machine.cpu }
-    public private(set) var breakpoints: [Breakpoint] = []
-    public private(set) var watchpoints: [Watchpoint] = []
+    public internal(set) var breakpoints: [Breakpoint] = []
+    public internal(set) var watchpoints: [Watchpoint] = []
     /// Vectors that stop the guest when delivered (`catch vector`).
     public internal(set) var caughtVectors = Set<UInt8>()
     public var catchCR3 = false
+    /// `catch syscall [N…]`: nil = off, empty = every INT 0x80, else these EAX values.
+    public var caughtSyscalls: Set<UInt32>?
+    /// `log int,mmu`: print events as they happen.
+    public var logInterrupts = false, logMMU = false
+    /// `trace on [FILE]`: every executed instruction.
+    var traceSink: UnsafeMutablePointer<FILE>?
+    /// Where live logs and traces go (the REPL prints them).
+    public var emit: (String) -> Void = { print($0) }
     /// Set from another context (a SIGINT handler, a gdb Ctrl-C) to stop a running guest.
     public var interruptRequested: () -> Bool = { false }
     /// Extra ELF images for symbols (`add-symbol-file`).
     public private(set) var extraSymbols: [ELFImage] = []
     /// The machine has exited: no more running.
-    public private(set) var exited: MachineExit?
+    public internal(set) var exited: MachineExit?
+
+    /// Named snapshots (`snapshot save NAME`).
+    public internal(set) var snapshots: [String: MachineSnapshot] = [:]
+    /// The machine at the debugger's start: reverse execution replays from here.
+    public internal(set) var origin: MachineSnapshot?
+    /// Automatic checkpoints taken while running, to bound re-execution.
+    var checkpoints: [MachineSnapshot] = []
+    static let checkpointInterval: UInt64 = 50_000_000
+
+    /// Mangled → readable names (filled on first use).
+    var demangled: [String: String]?
 
     var nextID = 1
     var pendingStop: DebugStop?
@@ -63,6 +86,12 @@ public final class Debugger {
         let previous = machine.cpu.onInterrupt
         machine.cpu.onInterrupt = { [unowned self] e in
             previous?(e)
+            if self.logInterrupts { self.emit(self.formatInterrupt(e)) }
+            if e.software && e.vector == 0x80, let want = self.caughtSyscalls, self.pendingStop == nil,
+               want.isEmpty || want.contains(self.cpu.reg32(.eax)) {
+                self.pendingStop = .caughtSyscall(self.cpu.reg32(.eax), eip: e.eip)
+                self.cpu.requestStop()
+            }
             if self.caughtVectors.contains(e.vector) && self.pendingStop == nil {
                 self.pendingStop = .caughtVector(e.vector, errorCode: e.errorCode, cr2: e.cr2, cs: e.cs, eip: e.eip, cpl: e.cpl)
                 self.cpu.requestStop()
@@ -71,12 +100,14 @@ public final class Debugger {
         let previousMMU = machine.cpu.onMMUEvent
         machine.cpu.onMMUEvent = { [unowned self] s in
             previousMMU?(s)
+            if self.logMMU { self.emit("mmu: " + s) }
             if self.catchCR3, s.hasPrefix("cr3 <- "), self.pendingStop == nil {
                 self.pendingStop = .caughtCR3(self.cpu.cr3)
                 self.cpu.requestStop()
             }
         }
         installHooks()
+        origin = machine.saveSnapshot()
     }
 
     // MARK: breakpoints and watchpoints
@@ -126,12 +157,12 @@ public final class Debugger {
 
     public func catchVector(_ v: UInt8, on: Bool = true) { if on { caughtVectors.insert(v) } else { caughtVectors.remove(v) } }
 
-    public func addSymbols(_ elf: ELFImage) { extraSymbols.append(elf) }
+    public func addSymbols(_ elf: ELFImage) { extraSymbols.append(elf); demangled = nil }
 
     /// Install the CPU hooks the current breakpoints/watchpoints need (none when none):
     /// the interpreter runs at full speed when nothing is set.
     func installHooks() {
-        if breakpoints.isEmpty && tempBreak == nil {
+        if breakpoints.isEmpty && tempBreak == nil && traceSink == nil {
             cpu.setInstructionCheck(nil)
         } else {
             cpu.setInstructionCheck { [unowned self] lin in self.checkBreakpoints(lin) }
@@ -144,6 +175,7 @@ public final class Debugger {
     }
 
     func checkBreakpoints(_ lin: UInt32) -> Bool {
+        if let t = traceSink { fputs(currentLine() + "\n", t) }
         if skipBreakOnce { skipBreakOnce = false; return false }
         if let t = tempBreak, t == lin { tempBreak = nil; installHooks(); pendingStop = .stepped; return true }
         let csBase = cpu.segmentCache(.cs).base
@@ -221,10 +253,11 @@ public final class Debugger {
 
     /// Run until a breakpoint, watchpoint, catchpoint, Ctrl-C, the instruction count
     /// `untilCount`, or the end of the machine.
-    public func resume(untilCount: UInt64? = nil) -> DebugStop {
+    /// `skipFirst`: do not stop on a breakpoint at the current instruction (resuming from it).
+    public func resume(untilCount: UInt64? = nil, skipFirst: Bool = true) -> DebugStop {
         if let e = exited { return .exited(e) }
         pendingStop = nil
-        skipBreakOnce = true
+        skipBreakOnce = skipFirst
         while true {
             var slice: UInt64 = 1_000_000
             if let u = untilCount {
@@ -233,6 +266,10 @@ public final class Debugger {
             }
             if let e = machine.step(maxSlice: slice) { exited = e; return .exited(e) }
             if let s = pendingStop { pendingStop = nil; return s }
+            let lastCheckpoint = checkpoints.last?.icount ?? origin?.icount ?? 0
+            if cpu.icount >= lastCheckpoint + Debugger.checkpointInterval && checkpoints.count < 64 {
+                checkpoints.append(machine.saveSnapshot())
+            }
             if interruptRequested() { return .interrupted }
         }
     }
@@ -275,9 +312,14 @@ public final class Debugger {
     }
 
     /// Symbol for an address from the kernel and extra images: "name+0x1c".
+    /// Swift names are shown demangled ("kmain(_:_:)+0x1c") when swift-demangle exists.
     public func symbolize(_ addr: UInt32) -> String? {
-        if let s = machine.boot?.elf?.describe(addr) { return s }
-        for e in extraSymbols { if let s = e.describe(addr) { return s } }
+        for e in (machine.boot?.elf.map { [$0] } ?? []) + extraSymbols {
+            if let (sym, off) = e.symbolize(addr), !sym.name.isEmpty {
+                let name = readable(sym.name)
+                return off == 0 ? name : "\(name)+0x\(String(off, radix: 16))"
+            }
+        }
         return nil
     }
 

@@ -63,6 +63,14 @@ extension Debugger {
         }
     }
 
+    /// One line per delivered event, as `-d int` prints it.
+    func formatInterrupt(_ e: InterruptEvent) -> String {
+        var s = "int: icount=\(e.icount) vec=0x\(hex(e.vector, 2)) \(e.external ? "IRQ" : Fault.name(e.vector))"
+        if let ec = e.errorCode { s += " err=0x\(hex(ec, 4))" }
+        if e.vector == 14 { s += " cr2=0x\(hex(e.cr2, 8))" }
+        return s + " cs:eip=\(hex(e.cs, 4)):\(hex(e.eip, 8)) cpl=\(e.cpl) esp=0x\(hex(e.esp, 8))"
+    }
+
     func registers() -> String {
         var lines: [String] = []
         for r in Reg32.allCases {

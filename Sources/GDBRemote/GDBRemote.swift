@@ -82,4 +82,25 @@ public protocol GDBTarget: AnyObject {
     func removeBreakpoint(_ kind: GDBBreakpointKind, address: UInt32, length: Int) -> Bool
     /// Runs a `monitor <command>` line and returns its text output ("" for none).
     func monitor(_ command: String) -> String
+    /// Control register `index` (0 cr0, 1 cr2, 2 cr3, 3 cr4), or nil (default: nil).
+    func readControlRegister(_ index: Int) -> UInt32?
+    /// Writes a control register; false if not possible (default: false).
+    func writeControlRegister(_ index: Int, _ value: UInt32) -> Bool
+    /// Physical memory for `Qqemu.PhyMemMode:1`, or nil (default: nil).
+    func readPhysicalMemory(_ address: UInt32, count: Int) -> [UInt8]?
+    /// Writes physical memory; false if not possible (default: false).
+    func writePhysicalMemory(_ address: UInt32, _ bytes: [UInt8]) -> Bool
+}
+
+/// Optional parts of a target: control registers and physical memory. The defaults say
+/// "not available", so a target that has neither needs no code for them.
+extension GDBTarget {
+    /// Control register `index` (0 cr0, 1 cr2, 2 cr3, 3 cr4), or nil.
+    public func readControlRegister(_ index: Int) -> UInt32? { nil }
+    /// Writes a control register; false if not possible.
+    public func writeControlRegister(_ index: Int, _ value: UInt32) -> Bool { false }
+    /// Physical memory (after `maint packet Qqemu.PhyMemMode:1`), or nil.
+    public func readPhysicalMemory(_ address: UInt32, count: Int) -> [UInt8]? { nil }
+    /// Writes physical memory; false if not possible.
+    public func writePhysicalMemory(_ address: UInt32, _ bytes: [UInt8]) -> Bool { false }
 }

@@ -20,6 +20,8 @@ public final class GDBSession {
     public let target: GDBTarget
     /// Polled by `resume` while the target runs (the transport checks for Ctrl-C here).
     public var interruptCheck: () -> Bool = { false }
+    /// `Qqemu.PhyMemMode:1`: memory packets address physical memory (as QEMU's stub).
+    public var physicalMemoryMode = false
     /// True once `QStartNoAckMode` has been answered: no more `+`/`-` either way.
     public private(set) var noAckMode = false
     /// Set by `D`, `k` and `vKill`: the transport sends the replies, then ends the session.
@@ -32,7 +34,9 @@ public final class GDBSession {
     /// Integer registers supplied by the target (eax…gs).
     public static let integerRegisters = 16
     /// Registers described in `targetXML`: 16 integer + 8 st (10 bytes) + 8 x87 control (4 bytes).
-    public static let describedRegisters = 32
+    public static let describedRegisters = 36
+    /// Control registers described after the x87 ones: cr0, cr2, cr3, cr4 (numbers 32–35).
+    public static let controlRegisterNames = ["cr0", "cr2", "cr3", "cr4"]
 
     /// The i386 target description served for `qXfer:features:read:target.xml`: gdb 13
     /// validates `org.gnu.gdb.i386.core` against its full list, x87 included, so the x87
@@ -57,11 +61,16 @@ public final class GDBSession {
                             ("AC", 18), ("VIF", 19), ("VIP", 20), ("ID", 21)] {
             flags += "<field name=\"\(name)\" start=\"\(bit)\" end=\"\(bit)\"/>"
         }
+        var sys = ""
+        for (i, name) in controlRegisterNames.enumerated() {
+            sys += "<reg name=\"\(name)\" bitsize=\"32\" type=\"int32\" regnum=\"\(32 + i)\" group=\"system\"/>"
+        }
         return "<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM \"gdb-target.dtd\">"
             + "<target version=\"1.0\"><architecture>i386</architecture>"
             + "<feature name=\"org.gnu.gdb.i386.core\">"
             + "<flags id=\"i386_eflags\" size=\"4\">" + flags + "</flags>"
-            + regs + "</feature></target>"
+            + regs + "</feature>"
+            + "<feature name=\"org.swift86.i386.sys\">" + sys + "</feature></target>"
     }()
 
     /// Size in bytes of described register `n`, or nil past the description.
@@ -70,6 +79,7 @@ public final class GDBSession {
         case 0..<16: return 4
         case 16..<24: return 10
         case 24..<32: return 4
+        case 32..<36: return 4
         default: return nil
         }
     }
@@ -199,14 +209,17 @@ public final class GDBSession {
             let regs = target.readRegisters()
             if Int(n) < regs.count { return Self.registerHex(regs[Int(n)]) }
         }
+        if n >= 32, let v = target.readControlRegister(Int(n) - 32) { return Self.registerHex(v) }
         return [UInt8](repeating: UInt8(ascii: "x"), count: size * 2)
     }
 
     /// `P<n>=<value>`: one integer register; x87 registers cannot be written (`E01`).
     func writeOneRegister(_ args: ArraySlice<UInt8>) -> [UInt8] {
         guard let eq = args.firstIndex(of: UInt8(ascii: "=")),
-              let n = Self.parseHex(args[args.startIndex..<eq]), n < Self.integerRegisters,
+              let n = Self.parseHex(args[args.startIndex..<eq]),
               let v = Self.parseRegister(args[(eq + 1)...]) else { return error01 }
+        if n >= 32 && n < 36 { return target.writeControlRegister(Int(n) - 32, v) ? ok : error01 }
+        guard n < Self.integerRegisters else { return error01 }
         return target.writeRegister(Int(n), v) ? ok : error01
     }
 
@@ -218,14 +231,16 @@ public final class GDBSession {
         guard let (address, count) = Self.parseAddressLength(args),
               count <= Self.packetSize / 2 else { return error01 }
         if count == 0 { return [] }
-        if let bytes = target.readMemory(address, count: count), bytes.count == count {
+        let read: (UInt32, Int) -> [UInt8]? = physicalMemoryMode
+            ? { self.target.readPhysicalMemory($0, count: $1) } : { self.target.readMemory($0, count: $1) }
+        if let bytes = read(address, count), bytes.count == count {
             return GDBPacket.hex(bytes)
         }
         var prefix: [UInt8] = []
         while prefix.count < count {
             let at = address &+ UInt32(prefix.count)
             let chunk = min(count - prefix.count, 0x1000 - Int(at & 0xFFF))
-            guard let bytes = target.readMemory(at, count: chunk), bytes.count == chunk else { break }
+            guard let bytes = read(at, chunk), bytes.count == chunk else { break }
             prefix += bytes
         }
         return prefix.isEmpty ? errorFault : GDBPacket.hex(prefix)
@@ -246,7 +261,8 @@ public final class GDBSession {
         }
         guard data.count == count else { return error01 }
         if count == 0 { return ok }
-        return target.writeMemory(address, data) ? ok : errorFault
+        let written = physicalMemoryMode ? target.writePhysicalMemory(address, data) : target.writeMemory(address, data)
+        return written ? ok : errorFault
     }
 
     /// `c`/`C`/`s`/`S` with an optional resume address (the signal of `C`/`S` is ignored:
@@ -317,6 +333,12 @@ public final class GDBSession {
             return reply("PacketSize=\(String(Self.packetSize, radix: 16));qXfer:features:read+;"
                          + "swbreak+;hwbreak+;QStartNoAckMode+")
         }
+        if text.hasPrefix("Qqemu.PhyMemMode:") {
+            // QEMU's switch between virtual and physical addresses for m/M/X (maint packet)
+            physicalMemoryMode = text.hasSuffix(":1")
+            return reply("OK")
+        }
+        if text == "qqemu.PhyMemMode" { return reply(physicalMemoryMode ? "1" : "0") }
         if text == "QStartNoAckMode" {
             noAckMode = true
             return reply("OK")

@@ -81,8 +81,8 @@ public final class HostTerminal {
     private let outputIsTerminal: Bool          // flush at each newline
     private let ownsOutput: Bool                // close outputFD at deinit
     private var outBuffer: [UInt8] = []         // output not yet written
-    private var queued: [UInt8] = []            // input read but not yet handed out
-    private var queuedStart = 0                 // first unprocessed byte of `queued`
+    var queued: [UInt8] = []            // input read but not yet handed out
+    var queuedStart = 0                 // first unprocessed byte of `queued`
     private var sawEscape = false               // the last input byte was Ctrl-A
     private var inputEnded: Bool                // EOF (or error) seen on the input
     private var rawModeActive = false           // we changed the terminal mode
@@ -271,5 +271,16 @@ public final class HostTerminal {
             }
         }
         outBuffer.removeAll(keepingCapacity: true)
+    }
+}
+
+extension HostTerminal {
+    /// Input already read from the host but not yet handed out (typed after an escape
+    /// such as Ctrl-A c): the monitor reads its command lines from here first.
+    public func drainQueuedInput() -> [UInt8] {
+        let rest = Array(queued[min(queuedStart, queued.count)...])
+        queued.removeAll()
+        queuedStart = 0
+        return rest
     }
 }

@@ -243,3 +243,20 @@ public final class IOBus: MachineBus {
         return String(repeating: "0", count: 4 - s.count) + s
     }
 }
+
+extension IOBus {
+    /// Saved state of the bus's own ports and every device on it (machine snapshots).
+    public struct State: Sendable {
+        var pic: PIC8259Pair.State, pit: PIT8254.State, serial: [UART16550.State]
+        var exitRequest: UInt32?, resetRequest: Bool, port92: UInt8
+    }
+    public func saveState() -> State {
+        State(pic: pic.saveState(), pit: pit.saveState(), serial: serial.map { $0.saveState() },
+              exitRequest: exitRequest, resetRequest: resetRequest, port92: port92)
+    }
+    public func restoreState(_ s: State) {
+        pic.restoreState(s.pic); pit.restoreState(s.pit)
+        for (u, st) in zip(serial, s.serial) { u.restoreState(st) }
+        exitRequest = s.exitRequest; resetRequest = s.resetRequest; port92 = s.port92
+    }
+}

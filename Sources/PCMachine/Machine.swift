@@ -135,6 +135,7 @@ public final class Machine {
     public func step(maxSlice: UInt64) -> MachineExit? {
         let now = cpu.icount
         var deadline = min(bus.nextDeadline, now &+ maxSlice)
+        if replayIndex < inputLog.count { deadline = min(deadline, max(inputLog[replayIndex].icount, now &+ 1)) }
         if deadline <= now { deadline = now &+ 1 }
         deadline = min(deadline, config.maxInstructions)
         if bus.interruptPending { cpu.interruptLineChanged() }
@@ -172,9 +173,16 @@ public final class Machine {
     /// Move console input into COM1 as far as its FIFO has room; handle Ctrl-A x / c.
     func pollConsole(now: UInt64) -> MachineExit? {
         let com1 = bus.serial[0]
-        if pendingInput.isEmpty {
+        if replayIndex < inputLog.count {
+            // after a snapshot restore: the input the first run received, at the same counts
+            while replayIndex < inputLog.count && inputLog[replayIndex].icount <= now {
+                pendingInput.append(contentsOf: inputLog[replayIndex].bytes)
+                replayIndex += 1
+            }
+        } else if pendingInput.isEmpty {
             let input = terminal.pollInput()
             pendingInput.append(contentsOf: input.bytes)
+            if !input.bytes.isEmpty { inputLog.append((now, input.bytes)); replayIndex = inputLog.count }
             if input.endOfInput { terminalInputEnded = true }
             switch input.event {
             case .quit?: return .quit("QEMU: Terminated (Ctrl-A x)")
@@ -192,4 +200,8 @@ public final class Machine {
         return nil
     }
     var pendingInput: [UInt8] = []
+    /// Console input as received: (instruction count, bytes), for replay after a restore.
+    var inputLog: [(icount: UInt64, bytes: [UInt8])] = []
+    /// Next entry of `inputLog` to replay (== count: live input).
+    var replayIndex = 0
 }

@@ -264,3 +264,10 @@ public final class PIC8259Pair {
         return (c.irr, c.isr, c.imr, c.irqBase, c.elcr)
     }
 }
+
+extension PIC8259Pair {
+    /// Saved register state of both chips (machine snapshots).
+    public struct State: Sendable { var master: Chip, slave: Chip, pending: Bool }
+    public func saveState() -> State { State(master: master, slave: slave, pending: interruptPending) }
+    public func restoreState(_ s: State) { master = s.master; slave = s.slave; interruptPending = s.pending }
+}

@@ -346,3 +346,18 @@ public final class PIT8254 {
         return PIT8254.counter(channels[i], ticks(channels[i], now))
     }
 }
+
+extension PIT8254 {
+    /// Saved counter state (machine snapshots).
+    public struct State: Sendable {
+        var channels: [Channel], irqLine: Bool, lastAdvanceTick: UInt64, refreshToggle: UInt8, speakerData: UInt8, nextDeadline: UInt64
+    }
+    public func saveState() -> State {
+        State(channels: channels, irqLine: irqLine, lastAdvanceTick: lastAdvanceTick, refreshToggle: refreshToggle,
+              speakerData: speakerData, nextDeadline: nextDeadline)
+    }
+    public func restoreState(_ s: State) {
+        channels = s.channels; irqLine = s.irqLine; lastAdvanceTick = s.lastAdvanceTick
+        refreshToggle = s.refreshToggle; speakerData = s.speakerData; nextDeadline = s.nextDeadline
+    }
+}

@@ -288,3 +288,24 @@ public final class UART16550 {
     /// True while the UART asserts its interrupt line (IIR bit 0 clear).
     public var interruptAsserted: Bool { iir & 0x01 == 0 }
 }
+
+extension UART16550 {
+    /// Saved register and FIFO state (machine snapshots).
+    public struct State: Sendable {
+        var regs: [UInt8]          // rbr ier iir lcr mcr lsr msr scr fcr
+        var divisor: UInt16, fifo: [UInt8], fifoHead: Int, fifoCount: Int, triggerLevel: Int
+        var thrInterruptPending: Bool, timeoutPending: Bool, timeoutDeadline: UInt64, charTime: UInt64
+    }
+    public func saveState() -> State {
+        State(regs: [rbr, ier, iir, lcr, mcr, lsr, msr, scr, fcr], divisor: divisor, fifo: fifo, fifoHead: fifoHead,
+              fifoCount: fifoCount, triggerLevel: triggerLevel, thrInterruptPending: thrInterruptPending,
+              timeoutPending: timeoutPending, timeoutDeadline: timeoutDeadline, charTime: charTime)
+    }
+    public func restoreState(_ s: State) {
+        rbr = s.regs[0]; ier = s.regs[1]; iir = s.regs[2]; lcr = s.regs[3]; mcr = s.regs[4]
+        lsr = s.regs[5]; msr = s.regs[6]; scr = s.regs[7]; fcr = s.regs[8]
+        divisor = s.divisor; fifo = s.fifo; fifoHead = s.fifoHead; fifoCount = s.fifoCount; triggerLevel = s.triggerLevel
+        thrInterruptPending = s.thrInterruptPending; timeoutPending = s.timeoutPending
+        timeoutDeadline = s.timeoutDeadline; charTime = s.charTime
+    }
+}

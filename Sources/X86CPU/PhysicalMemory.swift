@@ -95,3 +95,41 @@ public final class PhysicalMemory {
         if contains(addr) { base[Int(addr)] = v }
     }
 }
+
+/// The contents of guest RAM as a list of pages (pages never touched are left out: they
+/// read as zero).
+public struct MemoryImage: Sendable {
+    var pages: [UInt32] = []
+    var data: [UInt8] = []
+    /// Bytes held.
+    public var byteCount: Int { data.count }
+}
+
+extension PhysicalMemory {
+    /// Copy every page the host has made resident (mincore), i.e. every page the guest or
+    /// the loader ever touched; the rest of RAM is still zero.
+    public func saveImage() -> MemoryImage {
+        let pages = Int(size >> 12)
+        var vec = [UInt8](repeating: 0, count: pages)
+        var image = MemoryImage()
+        if mincore(UnsafeMutableRawPointer(base), Int(size), &vec) != 0 {
+            vec = [UInt8](repeating: 1, count: pages)      // cannot tell: copy everything
+        }
+        for p in 0..<pages where vec[p] & 1 != 0 {
+            image.pages.append(UInt32(p))
+            image.data.append(contentsOf: UnsafeBufferPointer(start: base + (p << 12), count: 4096))
+        }
+        return image
+    }
+
+    /// Make RAM equal to `image`: drop every page (back to zero) and copy the saved ones.
+    /// The caller must also drop caches of RAM (the CPU's `restoreState` does).
+    public func restoreImage(_ image: MemoryImage) {
+        madvise(UnsafeMutableRawPointer(base), Int(size), MADV_DONTNEED)
+        image.data.withUnsafeBufferPointer { src in
+            for (k, p) in image.pages.enumerated() where UInt64(p) << 12 < size {
+                (base + (Int(p) << 12)).update(from: src.baseAddress! + k * 4096, count: 4096)
+            }
+        }
+    }
+}

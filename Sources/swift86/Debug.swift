@@ -189,8 +189,80 @@ final class GDBAdapter: GDBTarget {
         }
     }
 
+    func readControlRegister(_ index: Int) -> UInt32? {
+        [cpu.cr0, cpu.cr2, cpu.cr3, cpu.cr4][safe: index]
+    }
+
+    func writeControlRegister(_ index: Int, _ value: UInt32) -> Bool {
+        guard index >= 0 && index < 4 else { return false }
+        return cpu.debugSetControlRegister([0, 2, 3, 4][index], value)
+    }
+
+    func readPhysicalMemory(_ address: UInt32, count: Int) -> [UInt8]? {
+        guard UInt64(address) + UInt64(count) <= cpu.memory.size else { return nil }
+        return cpu.memory.read(at: address, count: count)
+    }
+
+    func writePhysicalMemory(_ address: UInt32, _ bytes: [UInt8]) -> Bool {
+        guard UInt64(address) + UInt64(bytes.count) <= cpu.memory.size else { return false }
+        cpu.pokePhysical(address, bytes)
+        return true
+    }
+
     func monitor(_ command: String) -> String {
         let out = dbg.execute(command)
         return out.isEmpty || out.hasSuffix("\n") ? out : out + "\n"
     }
+}
+
+/// Run the machine on the console; Ctrl-A c enters the debugger REPL (QEMU's monitor
+/// key), where `continue` returns to the console and `quit` ends the run.
+func runConsole(_ machine: Machine) -> MachineExit {
+    var monitorRequested = false
+    machine.onMonitorKey = { monitorRequested = true }
+    var dbg: Debugger?
+    machine.terminal.enterRawMode()
+    defer { machine.terminal.flush(); machine.terminal.restoreMode() }
+    while true {
+        if let e = machine.step(maxSlice: 10_000_000) { return e }
+        guard monitorRequested else { continue }
+        monitorRequested = false
+        machine.terminal.flush()
+        machine.terminal.restoreMode()
+        let d = dbg ?? Debugger(machine: machine)
+        dbg = d
+        print("\r\nswift86 monitor (the debugger's commands; \"continue\" returns to the console)")
+        print(d.currentLine())
+        var early = machine.terminal.drainQueuedInput()
+        func nextLine() -> String? {
+            if let nl = early.firstIndex(of: 10) {
+                let line = String(decoding: early[..<nl], as: UTF8.self)
+                early.removeFirst(nl + 1)
+                return line
+            }
+            if !early.isEmpty, let rest = readLine() {
+                let line = String(decoding: early, as: UTF8.self) + rest
+                early = []
+                return line
+            }
+            if !early.isEmpty { defer { early = [] }; return String(decoding: early, as: UTF8.self) }
+            return readLine()
+        }
+        while true {
+            print("(swift86) ", terminator: "")
+            fflush(stdout)
+            guard let line = nextLine() else { return .quit("end of input in the monitor") }
+            let t = line.trimmingSpaces()
+            if t == "c" || t == "continue" { break }
+            let out = d.execute(t)
+            if out == "quit" { return .quit("quit from the monitor") }
+            if !out.isEmpty { print(out) }
+            if let e = d.exited { return e }
+        }
+        machine.terminal.enterRawMode()
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { i >= 0 && i < count ? self[i] : nil }
 }

@@ -193,7 +193,7 @@ func bootCommand(_ args: [String]) throws -> Int32 {
         return try runWithGDBStub(machine, port: port, startHalted: o.startHalted)
     }
     let t0 = now()
-    let exit = machine.run()
+    let exit = runConsole(machine)
     let dt = now() - t0
     fflush(stdout)
     report(exit)

@@ -73,4 +73,33 @@ final class DebuggerTests: XCTestCase {
         }
         XCTAssertTrue(d.execute("help").contains("stepi"))
     }
+
+    /// Snapshots restore the whole machine; reverse execution lands on the exact earlier state.
+    func testSnapshotsAndReverseExecution() throws {
+        let d = try makeDebugger()
+        _ = d.stepInstructions(40)
+        let regsAt40 = (d.cpu.eip, d.cpu.reg32(.eax), d.cpu.reg32(.esp), d.cpu.eflags)
+        _ = d.saveSnapshot("s")
+        _ = d.stepInstructions(25)
+        XCTAssertEqual(d.cpu.icount, 65)
+        XCTAssertTrue(d.loadSnapshot("s"))
+        XCTAssertEqual(d.cpu.icount, 40)
+        XCTAssertEqual(d.cpu.eip, regsAt40.0); XCTAssertEqual(d.cpu.reg32(.eax), regsAt40.1)
+        XCTAssertEqual(d.cpu.reg32(.esp), regsAt40.2); XCTAssertEqual(d.cpu.eflags, regsAt40.3)
+        _ = d.stepInstructions(1)
+        XCTAssertEqual(d.reverseStep(), .stepped)
+        XCTAssertEqual(d.cpu.icount, 40)
+        XCTAssertEqual(d.cpu.eip, regsAt40.0)
+        // the second #PF, then back to the first one
+        d.catchVector(14)
+        _ = d.resume(); _ = d.resume()
+        XCTAssertEqual(d.cpu.cr2, 0x4000_1000)
+        guard case .caughtVector(14, _, let cr2, _, _, _) = d.reverseContinue() else { return XCTFail("no earlier catch") }
+        XCTAssertEqual(cr2, 0x4000_0000)
+        XCTAssertEqual(d.cpu.eip, 0x10008D)
+        XCTAssertEqual(d.cpu.cr2, 0x4000_0000)
+        // and forward again is the same run
+        guard case .caughtVector(14, _, let again, _, _, _) = d.resume() else { return XCTFail("no catch going forward") }
+        XCTAssertEqual(again, 0x4000_1000)
+    }
 }

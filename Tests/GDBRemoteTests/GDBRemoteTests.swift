@@ -128,7 +128,8 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(reply("p9"), "02020000")
         XCTAssertEqual(reply("p10"), String(repeating: "x", count: 20))         // st0: unavailable
         XCTAssertEqual(reply("p1f"), String(repeating: "x", count: 8))          // fop
-        XCTAssertEqual(reply("p20"), "E01")
+        XCTAssertEqual(reply("p20"), String(repeating: "x", count: 8))          // cr0: the fake target has none
+        XCTAssertEqual(reply("p24"), "E01")                                     // past the description
         XCTAssertEqual(reply("P0=78563412"), "OK")
         XCTAssertEqual(target.registers[0], 0x1234_5678)
         XCTAssertEqual(reply("P10=00000000"), "E01")

@@ -84,6 +84,16 @@ final class BootTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("modules: 2"), r.stdout)
     }
 
+    /// Ctrl-A c on the console enters the debugger's monitor; `continue` returns to the guest.
+    func testMonitorKeyEntersTheDebugger() throws {
+        try Artifacts.require(Artifacts.swift86); try Artifacts.require(Artifacts.guest)
+        let r = try Run.exec(Artifacts.swift86, ["boot", "-m", "128M", Artifacts.guest], stdin: "\u{01}ccreg\ninfo eflags\ncontinue\n")
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stdout.contains("swift86 monitor"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("CR0=0x"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("boot complete, exit code 0"), r.stdout)
+    }
+
     /// The referee: the same image on QEMU prints the same serial output.
     func testSerialOutputMatchesQEMU() throws {
         try Artifacts.require(Artifacts.swift86); try Artifacts.require(Artifacts.guest)

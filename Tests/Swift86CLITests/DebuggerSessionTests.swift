@@ -65,3 +65,29 @@ final class DebuggerSessionTests: XCTestCase {
         emu.waitUntilExit()
     }
 }
+
+/// gdb sees the control registers and, like QEMU's stub, physical memory on request.
+final class GDBStubSystemTests: XCTestCase {
+    func testControlRegistersAndPhysicalMemoryMode() throws {
+        try Artifacts.require(Artifacts.swift86)
+        let image = Artifacts.benchDir + "/fault.elf"
+        try Artifacts.require(image)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else { throw XCTSkip("gdb is not installed") }
+        let port = 20000 + Int((getpid() + 7919) % 20000)
+        let emu = Process()
+        emu.executableURL = URL(fileURLWithPath: Artifacts.swift86)
+        emu.arguments = ["boot", "-S", "-gdb", "tcp::\(port)", "-serial", "none", image]
+        emu.standardError = Pipe()
+        try emu.run()
+        defer { if emu.isRunning { emu.terminate() } }
+        usleep(300_000)
+        let r = try Run.exec("/usr/bin/gdb", ["-batch", "-nx", "-ex", "target remote 127.0.0.1:\(port)",
+            "-ex", "break *0x10008d", "-ex", "continue", "-ex", "info registers cr2 cr3",
+            "-ex", "maint packet Qqemu.PhyMemMode:1", "-ex", "x/xw 0x106400",
+            "-ex", "maint packet Qqemu.PhyMemMode:0", "-ex", "kill"], timeout: 60)
+        let out = r.stdout + r.stderr
+        XCTAssertTrue(out.contains("cr2            0x40000000"), out)
+        XCTAssertTrue(out.contains("cr3            0x106000"), out)
+        XCTAssertTrue(out.contains("0x106400:\t0x00108023"), out)     // the PDE, read physically
+    }
+}

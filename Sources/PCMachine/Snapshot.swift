@@ -1,0 +1,34 @@
+// Snapshot: the whole machine — CPU, RAM, devices, console input — saved and restored.
+import X86CPU
+
+/// A complete machine state: restoring it and running on gives exactly the run that
+/// followed the save (the machine is deterministic; console input is replayed from the log).
+public struct MachineSnapshot: Sendable {
+    public let cpu: CPUState
+    let memory: MemoryImage
+    let bus: IOBus.State
+    let pendingInput: [UInt8]
+    let inputLogCount: Int
+    /// Instruction count at the save.
+    public var icount: UInt64 { cpu.icount }
+    /// Bytes of RAM held.
+    public var memoryBytes: Int { memory.byteCount }
+}
+
+extension Machine {
+    /// Save the whole machine.
+    public func saveSnapshot() -> MachineSnapshot {
+        MachineSnapshot(cpu: cpu.saveState(), memory: memory.saveImage(), bus: bus.saveState(),
+                        pendingInput: pendingInput, inputLogCount: inputLog.count)
+    }
+
+    /// Restore a saved machine. Console input received after the save is kept in the
+    /// input log and replayed at the same instruction counts when the run passes them again.
+    public func restoreSnapshot(_ s: MachineSnapshot) {
+        memory.restoreImage(s.memory)
+        cpu.restoreState(s.cpu)
+        bus.restoreState(s.bus)
+        pendingInput = s.pendingInput
+        replayIndex = s.inputLogCount
+    }
+}
