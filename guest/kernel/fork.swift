@@ -1,6 +1,9 @@
 // fork.swift: fork (copy_process), execve (the ELF loader: VMAs only), exit, wait4, and starting init.
 
 let FRAME_SIZE = UInt32(MemoryLayout<TrapFrame>.stride)    // a ring-3 trap frame, with ESP and SS
+let FORK_MIN_FREE: UInt32 = 256    // fork fails with -ENOMEM below 1 MiB free (a watermark: the
+                                   // running tasks' page faults keep this reserve, so a fork loop
+                                   // ends with ENOMEM instead of the OOM killer)
 
 /// new_kernel_stack(t, frame) -> false on OOM; else t has a kernel stack whose top
 /// holds a copy of trap frame `frame` and whose saved ESP makes the first switch_to
@@ -24,6 +27,7 @@ func new_kernel_stack(_ t: UInt32, _ frame: TrapFrame) -> Bool {
 /// frame), or -EAGAIN when the task table is full, -ENOMEM when memory is.
 func do_fork(_ f: UnsafeMutablePointer<TrapFrame>) -> UInt32 {
     let parent = current()
+    if nr_free_pages() < FORK_MIN_FREE { return err(ENOMEM) }
     let t = alloc_task_struct_nopanic()
     if t == 0 { return err(ENOMEM) }
     var frame = f.pointee
