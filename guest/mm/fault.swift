@@ -12,8 +12,7 @@ let PF_USER: UInt32 = 1 << 2     // the access came from ring 3
 /// resume at the exception table's fixup (-EFAULT); any other kernel fault is an oops.
 func do_page_fault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32) {
     let err = f.pointee.error
-    let t = current()
-    let mm = t.pointee.mm
+    let mm = Sched.current == 0 ? 0 : current().pointee.mm     // no tasks yet: every fault is an oops
     let user = user_mode(f)
     if address < TASK_SIZE && mm != 0 && (user || search_exception_table(f.pointee.eip) != 0) {
         let v = find_vma(mm, address)
@@ -39,10 +38,10 @@ func do_page_fault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32) {
         if good {
             switch handle_mm_fault(mm, v, address, err & PF_WRITE != 0) {
             case .ok:
-                t.pointee.minflt &+= 1
+                current().pointee.minflt &+= 1
                 return
             case .oom:
-                printk(.err).s("Out of memory: killed process ").u(t.pointee.pid).s(" (").cstr(comm_addr(Sched.current)).s(")").end()
+                printk(.err).s("Out of memory: killed process ").u(current().pointee.pid).s(" (").cstr(comm_addr(Sched.current)).s(")").end()
                 do_exit(SIGKILL)
             }
         }
