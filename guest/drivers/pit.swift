@@ -19,11 +19,6 @@ func pit_init() {
     pic_enable_irq(0)
 }
 
-/// timer_interrupt(): IRQ 0 handler: count a jiffy.
-func timer_interrupt() {
-    Timer.jiffies &+= 1
-}
-
 /// wait_for_tick(): enable interrupts and spin until jiffies moves (proves the PIT,
 /// the PIC and the IDT work together). Leaves interrupts enabled. A busy wait, not
 /// sti;hlt: swift86 (as of this writing) never wakes a halted CPU for an IRQ (see

@@ -54,6 +54,9 @@ func kmain(_ magic: UInt32, _ info: UInt32) {
 
     if let what = cmdline_param("crash=") { crash(what) }
 
+    let initPath = cmdline_find("init=")
+    if initPath != 0 { start_userspace(initPath) }
+
     let code = cmdline_param("exit=") ?? 0
     printk(.info).s("boot complete, exit code ").u(code).end()
     exit_machine(code)
@@ -164,4 +167,39 @@ func print_cpu() {
         if l1.edx & (1 << 15) != 0 { q.s(" cmov") }
         q.end()
     }
+}
+
+/// cmdline_find(key) -> the address of the value after "key" (which includes the "=")
+/// at the start of a word of the command line, or 0.
+func cmdline_find(_ key: StaticString) -> UInt32 {
+    let line = cmdline_addr()
+    if line == 0 { return 0 }
+    let s = ptr(line, UInt8.self)
+    var i = 0
+    while s[i] != 0 {
+        if (i == 0 || s[i - 1] == 0x20) && cstr_prefix(line &+ UInt32(i), key) {
+            return line &+ UInt32(i + key.utf8CodeUnitCount)
+        }
+        i += 1
+    }
+    return 0
+}
+
+/// start_userspace(arg): the process part of the boot: the task and mm caches, the
+/// idle task, pid 1 from init=PATH (the rest of the command line after PATH is its
+/// argv), then the idle loop. Never returns (init's exit powers off).
+func start_userspace(_ arg: UInt32) -> Never {
+    vma_init()
+    sched_init()
+    // The path ends at the first space: copy it out so it is NUL-terminated.
+    var n: UInt32 = 0
+    while ptr(arg &+ n, UInt8.self).pointee != 0 && ptr(arg &+ n, UInt8.self).pointee != 0x20 { n &+= 1 }
+    let path = kmalloc(n &+ 1, GFP_KERNEL)
+    memcpy_k(path, arg, n)
+    ptr(path &+ n, UInt8.self).pointee = 0
+    printk(.info).s("initramfs: ").u(nr_inodes()).s(" files").end()
+    printk(.info).s("Run ").cstr(path).s(" as init process").end()
+    spawn_init(path, arg &+ n)
+    kfree(path)
+    cpu_idle()
 }

@@ -18,10 +18,18 @@ struct Console {
     static var ready = false                // uart initialized
     static var loglevel: UInt8 = 7          // print messages with level < loglevel
     static var atLineStart = true           // the last byte sent was a newline (or none)
+    static var capture: UInt32 = 0          // a /proc file being generated: bytes go here
+    static var captureLen: UInt32 = 0       // bytes captured
+    static var captureCap: UInt32 = 0       // capture buffer size (the rest is dropped)
 
     /// Console.putc(b): emit one byte; "\n" becomes "\r\n". Works before console_init
-    /// (the UART then runs at whatever the firmware left).
+    /// (the UART then runs at whatever the firmware left). While a /proc file is being
+    /// generated (capture set), the byte is appended to its buffer instead.
     static func putc(_ b: UInt8) {
+        if capture != 0 {
+            if captureLen < captureCap { ptr(capture &+ captureLen, UInt8.self).pointee = b; captureLen &+= 1 }
+            return
+        }
         if b == 0x0A { uart.putc(0x0D) }
         uart.putc(b)
         atLineStart = b == 0x0A
@@ -155,6 +163,7 @@ func put(_ text: StaticString) {
 /// printk(level) -> a new log line "[level] " (empty and silent if filtered out). An
 /// unterminated previous line is ended first.
 func printk(_ level: LogLevel) -> Printk {
+    if Console.capture != 0 { return Printk(on: true) }    // /proc text: no level prefix
     let line = Printk(on: level.rawValue < Console.loglevel)
     if line.on {
         Console.newline()

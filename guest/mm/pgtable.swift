@@ -19,6 +19,7 @@ struct Pgtable {
     static var swapperPgDir: UInt32 = 0     // virtual address of swapper_pg_dir
     static var kernelPageTables: UInt32 = 0 // page tables paging_init allocated
     static var largePages: UInt32 = 0       // 4 MiB direct-map entries
+    static var userPageTables: UInt32 = 0   // page tables of user address spaces now allocated
 }
 
 /// pgd(va) -> &swapper_pg_dir[va >> 22].

@@ -61,7 +61,7 @@ func show_meminfo() {
     meminfo_line("LowTotal:", (total &- high.managed) << 2)
     meminfo_line("LowFree:", (free &- high.freePages) << 2)
     meminfo_line("Slab:", Slab.slabPages << 2)
-    meminfo_line("PageTables:", Pgtable.kernelPageTables << 2)
+    meminfo_line("PageTables:", (Pgtable.kernelPageTables &+ Pgtable.userPageTables) << 2)
     meminfo_line("VmallocTotal:", kb(VMALLOC_END &- Layout.vmallocStart))
     meminfo_line("VmallocUsed:", Vmalloc.usedPages << 2)
     meminfo_line("DirectMap4k:", (Layout.maxLowPfn &- (Pgtable.largePages << 10)) << 2)
