@@ -8,7 +8,7 @@
 
 SWIFT ?= swift
 SWIFT86 := .build/release/swift86
-RUN_FLAGS ?= -m 1G
+RUN_FLAGS ?= -m 1G -append 'init=/bin/sh'
 
 all: emulator guest
 
@@ -16,7 +16,7 @@ emulator:
 	$(SWIFT) build -c release --product swift86
 
 run: all
-	$(SWIFT86) boot $(RUN_FLAGS) $(if $(APPEND),-append "$(APPEND)") $(GUEST_KERNEL)
+	$(SWIFT86) boot $(if $(APPEND),-m 1G -append "$(APPEND)",$(RUN_FLAGS)) $(GUEST_KERNEL)
 
 # Tests run against release builds (an interpreter's debug build is 10-50x slower);
 # -enable-testing lets test targets use @testable imports.

@@ -115,6 +115,7 @@ public final class CPU {
         static let stop: UInt32 = 2           // requestStop()
         static let codeWritten: UInt32 = 4    // a cached code page was written: leave the block
         static let trap: UInt32 = 8           // TF single-step trap after this instruction
+        static let leaveBlock: UInt32 = 16    // the block must not go on (a REP instruction stopped early or ran long)
     }
     /// Interrupts are inhibited for one instruction after STI / MOV SS / POP SS.
     @usableFromInline var interruptShadow = false

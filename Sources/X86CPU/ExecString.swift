@@ -72,6 +72,7 @@ extension CPU {
                 if compare && (repne ? lazyZF != 0 : lazyZF == 0) { break }
                 if iterations >= budget || pendingEvents & ~Event.irq != 0 {
                     eip = eip &- UInt32(d.pointee.length)   // resume this instruction later
+                    pendingEvents |= Event.leaveBlock
                     break
                 }
             }
@@ -79,7 +80,12 @@ extension CPU {
             icount &+= iterations
             throw error
         }
-        if iterations > 1 { icount &+= iterations - 1 }
+        if iterations > 1 {
+            icount &+= iterations - 1
+            // the rest of the block must not run: EIP may point back at this instruction
+            // (stopped early), and the instruction budget of the block is used up
+            pendingEvents |= Event.leaveBlock
+        }
     }
 
     /// IN/OUT at CPL > IOPL consult the TSS I/O permission bitmap: every bit for the

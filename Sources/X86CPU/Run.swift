@@ -12,7 +12,7 @@ extension CPU {
                     pendingEvents &= ~Event.stop
                     return shutdownReason != nil ? .shutdown : .stopped
                 }
-                pendingEvents &= ~Event.codeWritten
+                pendingEvents &= ~(Event.codeWritten | Event.leaveBlock)
                 if pendingEvents & Event.irq != 0 { checkInterrupts() }
             }
             if shutdownReason != nil { return .shutdown }
