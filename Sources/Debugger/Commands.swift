@@ -20,7 +20,7 @@ extension Debugger {
         Help(names: ["watch", "rwatch", "awatch"], usage: "watch ADDR [LEN]", text: "stop on a write (watch), read (rwatch) or any access (awatch) of linear ADDR"),
         Help(names: ["pwatch"], usage: "pwatch ADDR [LEN]", text: "stop on a write to physical ADDR through any alias"),
         Help(names: ["delete", "d"], usage: "delete [N]", text: "delete breakpoint/watchpoint N, or all"),
-        Help(names: ["catch"], usage: "catch vector N|pf|gp|df|ud|de|all | catch syscall [N] | catch cr3 | catch off", text: "stop when an exception/interrupt is delivered (or CR3 is written)"),
+        Help(names: ["catch"], usage: "catch vector N|pf|gp|... [if $err==7] | catch syscall [N] | catch cr3 | catch off", text: "stop when an exception/interrupt is delivered (or CR3 is written)"),
         Help(names: ["dump"], usage: "dump FILE ADDR LEN", text: "write LEN bytes of virtual memory at ADDR to FILE"),
         Help(names: ["log"], usage: "log int,mmu|off", text: "print exceptions/interrupts and MMU events as they happen"),
         Help(names: ["trace"], usage: "trace on [FILE] | trace off", text: "print every executed instruction (to FILE)"),
@@ -31,7 +31,7 @@ extension Debugger {
         Help(names: ["xp"], usage: "xp/NFU ADDR", text: "examine physical memory"),
         Help(names: ["set"], usage: "set $reg = V | set *ADDR = V", text: "change a register or a dword of memory"),
         Help(names: ["page"], usage: "page VA", text: "walk the page tables for VA: PDE, PTE, flags, physical address"),
-        Help(names: ["tlb"], usage: "tlb", text: "list the emulated TLB entries"),
+        Help(names: ["tlb"], usage: "tlb [ADDR]", text: "list the emulated TLB entries (or the one for ADDR's page)"),
         Help(names: ["map"], usage: "map [CR3] [--svg FILE] [--high-memory ADDR]", text: "draw the 4 GiB address space (user, direct map, vmalloc, pkmap, fixmap); --svg writes a picture"),
         Help(names: ["disas", "disassemble"], usage: "disas [ADDR [N]]", text: "disassemble N instructions (default 10) at ADDR (default EIP)"),
         Help(names: ["bt", "backtrace"], usage: "bt", text: "backtrace through frame pointers"),
@@ -100,7 +100,7 @@ extension Debugger {
         case "page": 
             guard let a = evaluate(arg) else { return "page: bad address '\(arg)'" }
             return pageWalk(a)
-        case "tlb": return tlbListing()
+        case "tlb": return tlbListing(page: words.first.flatMap { evaluate($0) })
         case "map": return mapCommand(words)
         case "disas", "disassemble":
             let a = words.first.flatMap { evaluate($0) } ?? cpu.eip
@@ -203,13 +203,17 @@ extension Debugger {
             return nums.isEmpty ? "Catching every system call (INT 0x80)" : "Catching system calls " + nums.map { "\($0)" }.joined(separator: " ")
         }
         if what == "off" { caughtVectors = []; catchCR3 = false; caughtSyscalls = nil; return "Catchpoints removed" }
+        var w = w
+        var condition: String?
+        if let i = w.firstIndex(of: "if") { condition = w[(i + 1)...].joined(separator: " "); w = Array(w[..<i]) }
         let spec = what == "vector" ? (w.count > 1 ? w[1] : "") : what
         let names: [String: UInt8] = ["de": 0, "db": 1, "bp": 3, "of": 4, "br": 5, "ud": 6, "nm": 7, "df": 8,
                                       "ts": 10, "np": 11, "ss": 12, "gp": 13, "pf": 14, "mf": 16, "ac": 17]
         if spec == "all" { for v in 0..<32 { caughtVectors.insert(UInt8(v)) }; return "Catching vectors 0-31" }
         if let v = names[spec.lowercased()] ?? UInt8(spec) ?? (spec.hasPrefix("0x") ? UInt8(spec.dropFirst(2), radix: 16) : nil) {
             caughtVectors.insert(v)
-            return "Catching vector \(v) (\(v < 32 ? Fault.name(v) : "interrupt"))"
+            catchConditions[v] = condition
+            return "Catching vector \(v) (\(v < 32 ? Fault.name(v) : "interrupt"))" + (condition.map { " if \($0)" } ?? "")
         }
         return "catch: unknown vector '\(spec)'"
     }

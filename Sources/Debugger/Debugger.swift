@@ -52,6 +52,10 @@ public final class Debugger {
     public var catchCR3 = false
     /// `catch syscall [N…]`: nil = off, empty = every INT 0x80, else these EAX values.
     public var caughtSyscalls: Set<UInt32>?
+    /// `catch vector N if COND`: conditions per vector ($err, $cr2, $cpl and registers).
+    public var catchConditions: [UInt8: String] = [:]
+    /// $err, $cr2, $vector, $cpl of the event being delivered (for catch conditions).
+    var eventValues: [String: UInt32] = [:]
     /// `log int,mmu`: print events as they happen.
     public var logInterrupts = false, logMMU = false
     /// `trace on [FILE]`: every executed instruction.
@@ -92,7 +96,9 @@ public final class Debugger {
                 self.pendingStop = .caughtSyscall(self.cpu.reg32(.eax), eip: e.eip)
                 self.cpu.requestStop()
             }
-            if self.caughtVectors.contains(e.vector) && self.pendingStop == nil {
+            self.eventValues = ["err": e.errorCode ?? 0, "cr2": e.cr2, "vector": UInt32(e.vector), "cpl": UInt32(e.cpl)]
+            if self.caughtVectors.contains(e.vector) && self.pendingStop == nil
+                && self.conditionHolds(self.catchConditions[e.vector]) {
                 self.pendingStop = .caughtVector(e.vector, errorCode: e.errorCode, cr2: e.cr2, cs: e.cs, eip: e.eip, cpl: e.cpl)
                 self.cpu.requestStop()
             }
@@ -313,14 +319,18 @@ public final class Debugger {
 
     /// Symbol for an address from the kernel and extra images: "name+0x1c".
     /// Swift names are shown demangled ("kmain(_:_:)+0x1c") when swift-demangle exists.
+    /// When several images cover an address (a kernel label and a user program), the
+    /// nearest symbol wins.
     public func symbolize(_ addr: UInt32) -> String? {
+        var best: (String, UInt32)?
         for e in (machine.boot?.elf.map { [$0] } ?? []) + extraSymbols {
-            if let (sym, off) = e.symbolize(addr), !sym.name.isEmpty {
-                let name = readable(sym.name)
-                return off == 0 ? name : "\(name)+0x\(String(off, radix: 16))"
+            if let (sym, off) = e.symbolize(addr), !sym.name.isEmpty, best == nil || off < best!.1 {
+                best = (sym.name, off)
             }
         }
-        return nil
+        guard let (n, off) = best else { return nil }
+        let name = readable(n)
+        return off == 0 ? name : "\(name)+0x\(String(off, radix: 16))"
     }
 
     /// Address of a symbol in the kernel or extra images.
@@ -374,6 +384,7 @@ public final class Debugger {
 
     /// Value of a register by name (eax…edi, ax…, al…, eip, eflags, cs…gs, cr0…cr4).
     public func registerValue(_ name: String) -> UInt32? {
+        if let v = eventValues[name] { return v }
         let r32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"]
         if let i = r32.firstIndex(of: name) { return cpu.reg32(Reg32(rawValue: i)!) }
         let r16 = ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di"]

@@ -268,8 +268,12 @@ extension Debugger {
     }
 
     /// `tlb`: the emulated TLB.
-    public func tlbListing() -> String {
-        let e = cpu.tlbEntries()
+    public func tlbListing(page: UInt32? = nil) -> String {
+        var e = cpu.tlbEntries()
+        if let p = page {
+            e = e.filter { $0.linear == p & ~0xFFF }
+            if e.isEmpty { return "no TLB entry for linear page 0x\(hex(p & ~0xFFF, 8))" }
+        }
         if e.isEmpty { return "TLB empty" }
         return (["linear    -> physical  flags              hits without a walk"] + e.map { t in
             let acc = [t.supervisorRead ? "sr" : "", t.supervisorWrite ? "sw" : "", t.userRead ? "ur" : "", t.userWrite ? "uw" : ""]
@@ -293,15 +297,45 @@ extension Debugger {
     }
 
     /// `bt`: follow saved frame pointers from EBP.
+    /// In the kernel (CPL 0) the chain is followed up to the trap frame at the top of the
+    /// kernel stack (TSS.ESP0): when it holds a user-mode return (CS.RPL = 3), the user
+    /// EIP is shown and the walk goes on through the user's frame pointers (the first
+    /// kernel frame saved the user's EBP).
     public func backtrace() -> String {
         var lines = ["#0  0x\(hex(cpu.eip, 8))" + (symbolize(cpu.eip).map { " in \($0)" } ?? "")]
         var ebp = cpu.reg32(.ebp)
-        for depth in 1..<64 {
+        var depth = 1
+        var crossed = cpu.cpl == 3
+        // the user-mode frame pushed by the CPU on entry: EIP CS EFLAGS ESP SS below esp0
+        func userFrame() -> (eip: UInt32, esp: UInt32)? {
+            guard cpu.cpl == 0, cpu.trBase != 0,
+                  let esp0 = readLinear32(cpu.trBase &+ 4),
+                  let cs = readLinear32(esp0 &- 16), cs & 3 == 3,
+                  let eip = readLinear32(esp0 &- 20), let esp = readLinear32(esp0 &- 8) else { return nil }
+            return (eip, esp)
+        }
+        while depth < 64 {
+            let toUser = !crossed && (ebp == 0 || ebp < 0xC000_0000)
+            if toUser, let f = userFrame() {
+                lines.append("    --- trap from user mode (frame at TSS.ESP0) ---")
+                lines.append("#\(depth)  0x\(hex(f.eip, 8))" + (symbolize(f.eip).map { " in \($0)" } ?? "") + "  [user]")
+                depth += 1
+                crossed = true
+                continue
+            }
             guard ebp != 0, let ret = readVirtual32(ebp &+ 4), let next = readVirtual32(ebp) else { break }
-            lines.append("#\(depth)  0x\(hex(ret, 8))" + (symbolize(ret).map { " in \($0)" } ?? ""))
-            if next <= ebp { break }
+            lines.append("#\(depth)  0x\(hex(ret, 8))" + (symbolize(ret).map { " in \($0)" } ?? "") + (crossed && cpu.cpl == 0 ? "  [user]" : ""))
+            depth += 1
+            if next <= ebp && !(ebp >= 0xC000_0000 && next < 0xC000_0000) { break }
             ebp = next
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A dword at a linear address, without side effects.
+    func readLinear32(_ lin: UInt32) -> UInt32? {
+        let b = cpu.peekLinear(lin, count: 4)
+        guard b.allSatisfy({ $0 != nil }) else { return nil }
+        return b.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element!) << (8 * UInt32($1.offset)) }
     }
 }

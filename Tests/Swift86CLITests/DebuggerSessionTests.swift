@@ -91,3 +91,27 @@ final class GDBStubSystemTests: XCTestCase {
         XCTAssertTrue(out.contains("0x106400:\t0x00108023"), out)     // the PDE, read physically
     }
 }
+
+/// The worked session of docs/debugger.md: the first copy-on-write fault after a fork, its
+/// PTE before and after, and the TLB entry changing from the shared read-only frame to
+/// the new private writable one. Checked by meaning, not byte for byte (the guest changes).
+final class CopyOnWriteSessionTests: XCTestCase {
+    func testCopyOnWriteWalkthrough() throws {
+        try Artifacts.require(Artifacts.swift86); try Artifacts.require(Artifacts.guest)
+        try Artifacts.require("build/guest/user/box.elf")
+        let r = try Run.exec(Artifacts.swift86, ["debug", "-m", "1G", "-append", "init=/bin/sh -c \"cowdemo\"",
+                                                 "-x", Artifacts.root + "/Tests/Swift86CLITests/Golden/cow-session.script", Artifacts.guest])
+        let out = r.stdout
+        XCTAssertTrue(out.contains("error code 0x0007 [P W U]"), out)
+        XCTAssertTrue(out.contains("--- trap from user mode"), out)
+        let ptes = out.split(separator: "\n").filter { $0.contains("PTE[1023]") }
+        XCTAssertEqual(ptes.count, 2, out)
+        XCTAssertTrue(ptes.first?.contains("P RO U") == true, out)
+        XCTAssertTrue(ptes.last?.contains("P RW U A D") == true, out)
+        let tlb = out.split(separator: "\n").filter { $0.hasPrefix("bffff000 -> ") }
+        XCTAssertEqual(tlb.count, 2, out)
+        XCTAssertTrue(tlb[0].contains("RO") && tlb[1].contains("RW"), out)
+        XCTAssertNotEqual(tlb[0].prefix(20), tlb[1].prefix(20), "a new frame after the copy")
+        XCTAssertTrue(out.contains("no TLB entry for linear page 0xbffff000"), "the kernel's INVLPG dropped the stale entry")
+    }
+}
