@@ -245,6 +245,16 @@ extension CPU {
                 }
                 r[Int(d.pointee.rm)] = res
                 setArith(cf | of << 11 | szp(res, 2))
+            } else if d.pointee.flags & (DecodedInstruction.flagMem | DecodedInstruction.flagO16) == 0
+                        && d.pointee.imm2 == 0 && count != 0 && d.pointee.reg < 2 {
+                // fast path: ROL/ROR of a 32-bit register by an immediate (only CF and OF change)
+                let v = r[Int(d.pointee.rm)]
+                let res = d.pointee.reg == 0 ? v.rotateLeft(count) : v.rotateLeft(32 &- count)
+                let cf = d.pointee.reg == 0 ? res & 1 : res >> 31
+                let of = d.pointee.reg == 0 ? (res >> 31) ^ cf : (res >> 31) ^ ((res >> 30) & 1)
+                r[Int(d.pointee.rm)] = res
+                materializeFlags()
+                flagBits = (flagBits & ~(EFLAGS.CF | EFLAGS.OF)) | cf | of << 11
             } else { try execShift(d, vsz(d)) }
         case .shldEvGv, .shrdEvGv: try execShiftDouble(d)
         case .btEvGv, .btsEvGv, .btrEvGv, .btcEvGv, .btEvIb, .btsEvIb, .btrEvIb, .btcEvIb: try execBitTest(d)

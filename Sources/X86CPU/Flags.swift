@@ -131,3 +131,11 @@ extension CPU {
     /// The current carry flag as 0 or 1.
     @inline(__always) var carry: UInt32 { fOp == 0 ? flagBits & 1 : lazyCF }
 }
+
+extension UInt32 {
+    /// Rotate left by `n` (0...31; 32 means 0).
+    @inline(__always) func rotateLeft(_ n: UInt32) -> UInt32 {
+        let k = n & 31
+        return k == 0 ? self : (self << k) | (self >> (32 - k))
+    }
+}
