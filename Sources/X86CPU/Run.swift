@@ -53,20 +53,10 @@ extension CPU {
         let end = p + n
         let icountAtStart = icount
         deliveredEvent = false
-        while p < end {
-            let start = eip
-            eip = start &+ UInt32(p.pointee.length)
-            do {
-                try execute(p)
-            } catch {
-                eip = start
-                raiseException(error)
-                if shadow { interruptShadow = false }
-                return
-            }
-            icount &+= 1
-            if pendingEvents != 0 { break }
-            p += 1
+        if let fault = runInstructions(&p, end) {
+            raiseException(fault)
+            if shadow { interruptShadow = false }
+            return
         }
         if shadow { interruptShadow = false; pendingEvents |= Event.irq }
         // RF is cleared once an instruction completes (IRET/POPF may have just set it)
@@ -83,6 +73,28 @@ extension CPU {
     @inline(__always) func rfSetByLastInstruction(_ p: UnsafePointer<DecodedInstruction>) -> Bool {
         let op = p.pointee.op
         return op == .iret
+    }
+
+    /// The dispatch loop: run the decoded instructions from `p` up to `end` (or until an
+    /// event is pending). On a fault, EIP is restored to the faulting instruction and the
+    /// fault is returned for delivery. Kept in its own function so the `execute` switch is
+    /// inlined into a small loop.
+    @inline(never)
+    func runInstructions(_ p: inout UnsafePointer<DecodedInstruction>, _ end: UnsafePointer<DecodedInstruction>) -> Fault? {
+        while p < end {
+            let start = eip
+            eip = start &+ UInt32(p.pointee.length)
+            do {
+                try execute(p)
+            } catch {
+                eip = start
+                return error
+            }
+            icount &+= 1
+            if pendingEvents != 0 { break }
+            p += 1
+        }
+        return nil
     }
 
     /// After an instruction executed with TF = 1: #DB trap with DR6.BS.
