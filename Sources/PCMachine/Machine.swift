@@ -35,7 +35,11 @@ public enum MachineExit: Equatable, Sendable {
 /// of the image, the flags and the input bytes.
 public final class Machine {
     /// Console wiring of COM1.
-    public enum Serial: Equatable, Sendable { case stdio, file(String), none }
+    public enum Serial: Equatable, Sendable {
+        case stdio, file(String), none
+        /// Output to a file, no host input (console input comes from `feedInput`).
+        case capture(String)
+    }
 
     /// Everything a run depends on.
     public struct Config: Sendable {
@@ -68,6 +72,7 @@ public final class Machine {
         case .stdio: terminal = HostTerminal()
         case .file(let path): terminal = try HostTerminal.fileSink(path: path, inputFD: STDIN_FILENO)
         case .none: terminal = HostTerminal(inputFD: -1, outputFD: open("/dev/null", O_WRONLY), ownsOutput: true, escapes: false)
+        case .capture(let path): terminal = try HostTerminal.fileSink(path: path, inputFD: -1)
         }
         let term = terminal
         bus = IOBus(com1Output: { term.write($0) }, debugConsole: { term.write($0) })
@@ -200,6 +205,13 @@ public final class Machine {
         return nil
     }
     var pendingInput: [UInt8] = []
+
+    /// Queue console input (scenario files, tests): it reaches COM1 as its FIFO has room.
+    public func feedInput(_ bytes: [UInt8]) {
+        pendingInput.append(contentsOf: bytes)
+        inputLog.append((cpu.icount, bytes))
+        replayIndex = inputLog.count
+    }
     /// Console input as received: (instruction count, bytes), for replay after a restore.
     var inputLog: [(icount: UInt64, bytes: [UInt8])] = []
     /// Next entry of `inputLog` to replay (== count: live input).

@@ -22,6 +22,7 @@ usage: swift86 boot [options] KERNEL        boot a multiboot ELF32 kernel
        swift86 debug [options] [-x FILE] KERNEL   the same, stopped at the entry in the debugger
        swift86 [options] -kernel KERNEL     the same, QEMU style
        swift86 disasm FILE.elf [SYMBOL|ADDR [COUNT]]
+       swift86 test [--update] SCENARIO...         run fault-path scenarios (docs/testing.md)
 options:
   -m SIZE              RAM size (QEMU syntax: 128, 512M, 1G, 3.5G; default 128M)
   -append STR          kernel command line
@@ -258,6 +259,7 @@ do {
     case "boot": status = try bootCommand(Array(argv.dropFirst()))
     case "disasm": status = try disasmCommand(Array(argv.dropFirst()))
     case "debug": status = try debugCommand(Array(argv.dropFirst()))
+    case "test": status = try testCommand(Array(argv.dropFirst()))
     case "-h", "--help", "help": print(usage)
     default:
         if argv[0].hasPrefix("-") { status = try bootCommand(argv) }
