@@ -30,12 +30,29 @@ GUEST_SWIFT  := $(sort $(shell find $(GUEST_KDIRS) -name '*.swift'))
 GUEST_ASM    := $(sort $(shell find $(GUEST_KDIRS) -name '*.S'))
 GUEST_ASM_OBJ := $(patsubst $(GUEST_DIR)/%.S,$(GUEST_BUILD)/%.o,$(GUEST_ASM))
 
+# Fault injection for the regression suite (default: none): GUEST_INJECT=cow-always-copy
+# makes do_wp_page always copy (never reuse), GUEST_INJECT=no-wp-on-fork makes fork leave
+# private pages writable in parent and child (shared writable pages: a real bug). Both
+# may be given, space-separated. The value is recorded in $(GUEST_BUILD)/inject.flags so
+# that changing it rebuilds the kernel.
+GUEST_INJECT ?=
+GUEST_INJECT_KINDS := cow-always-copy no-wp-on-fork
+ifneq ($(filter-out $(GUEST_INJECT_KINDS),$(GUEST_INJECT)),)
+$(error GUEST_INJECT: unknown $(filter-out $(GUEST_INJECT_KINDS),$(GUEST_INJECT)) (known: $(GUEST_INJECT_KINDS)))
+endif
+GUEST_INJECT_FLAGS := $(if $(filter cow-always-copy,$(GUEST_INJECT)),-D INJECT_COW_ALWAYS_COPY) \
+                      $(if $(filter no-wp-on-fork,$(GUEST_INJECT)),-D INJECT_NO_WP_ON_FORK)
+GUEST_INJECT_STAMP := $(GUEST_BUILD)/inject.flags
+$(shell mkdir -p $(GUEST_BUILD) && { echo '$(strip $(GUEST_INJECT))' | cmp -s - $(GUEST_INJECT_STAMP) || \
+    echo '$(strip $(GUEST_INJECT))' > $(GUEST_INJECT_STAMP); })
+
 GUEST_TARGET := i686-unknown-none-elf
 # Integer-only i686, no PIC (see the -emit-ir route below), single-threaded refcounts.
 GUEST_SWIFTFLAGS := -target $(GUEST_TARGET) -target-cpu i686 \
     -enable-experimental-feature Embedded -enable-experimental-feature Extern \
     -wmo -parse-as-library -Osize -module-name Kernel \
     -Xfrontend -disable-stack-protector -Xfrontend -assume-single-threaded
+GUEST_KSWIFTFLAGS := $(GUEST_SWIFTFLAGS) $(strip $(GUEST_INJECT_FLAGS))
 GUEST_CFLAGS  := -target $(GUEST_TARGET) -march=i686 -fno-pic -ffreestanding -nostdlib
 GUEST_LDFLAGS := -m elf_i386 -static -nostdlib --no-undefined --orphan-handling=error \
     --gc-sections -T $(GUEST_LDS)
@@ -49,9 +66,9 @@ QEMU_FLAGS := -accel tcg -display none -vga none -net none -serial stdio -monito
 guest: $(GUEST_BUILD)/kernel.checked
 
 # swiftc always emits PIC; going through LLVM IR and clang -fno-pic gives absolute code.
-$(GUEST_BUILD)/kernel.ll: $(GUEST_SWIFT) $(GUEST_DIR)/guest.mk
+$(GUEST_BUILD)/kernel.ll: $(GUEST_SWIFT) $(GUEST_DIR)/guest.mk $(GUEST_INJECT_STAMP)
 	@mkdir -p $(@D)
-	$(SWIFTC) $(GUEST_SWIFTFLAGS) -emit-ir -o $@ $(GUEST_SWIFT)
+	$(SWIFTC) $(GUEST_KSWIFTFLAGS) -emit-ir -o $@ $(GUEST_SWIFT)
 
 $(GUEST_BUILD)/kernel_swift.o: $(GUEST_BUILD)/kernel.ll
 	$(CLANG) $(GUEST_CFLAGS) -Os -ffunction-sections -Wno-override-module -c -o $@ $<

@@ -23,7 +23,10 @@ func do_page_fault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32) {
             if vmap(v).pointee.flags & VM_GROWSDOWN != 0 {
                 // Linux's i386 sanity check: an access far below ESP is a bug, not growth.
                 let sp = user ? f.pointee.useresp : address
-                if address &+ 65536 &+ 32 &* 4 >= sp && expand_stack(mm, v, address) { good = true }
+                if address &+ 65536 &+ 32 &* 4 >= sp && expand_stack(mm, v, address) {
+                    good = true
+                    fault_event(kind: "stack-grow", pid: fault_pid(), addr: address, pfn: 0)
+                }
             }
         }
         if good {
@@ -50,11 +53,18 @@ func do_page_fault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32) {
             return
         }
     }
-    if !user && fixup_exception(f) { return }
+    if !user && fixup_exception(f) {
+        fault_event(kind: "fixup", pid: fault_pid(), addr: address, pfn: 0)
+        return
+    }
     if user {
         segfault(f, address, err & PF_PROT != 0 ? SEGV_ACCERR : SEGV_MAPERR)   // kernel space
         return
     }
+    if is_vmalloc_guard(address) {
+        fault_event(kind: "vmalloc-guard", pid: fault_pid(), addr: address, pfn: 0)
+    }
+    fault_event(kind: "oops", pid: fault_pid(), addr: address, pfn: 0)
     let line = printk(.alert).s("BUG: unable to handle page fault for address: ").hex32(address)
     line.end()
     printk(.alert).s("#PF: ").s(err & PF_USER != 0 ? "user" : "supervisor")
@@ -77,6 +87,7 @@ func segfault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32, _ code: U
         line.xr(address, 0).s(" ip ").xr(f.pointee.eip, 8).s(" sp ").xr(f.pointee.useresp, 8)
             .s(" error ").xr(f.pointee.error, 0).end()
     }
+    fault_event(kind: "segv", pid: Int(task(t).pointee.pid), addr: address, pfn: 0)
     force_sig_fault(SIGSEGV, address, f)
     task(t).pointee.sigCode = code
 }
@@ -124,6 +135,15 @@ extension Printk {
         }
         return self
     }
+}
+
+/// is_vmalloc_guard(a) -> true if a lies in the guard page of a vmalloc area.
+func is_vmalloc_guard(_ a: UInt32) -> Bool {
+    if a < Layout.vmallocStart || a >= VMALLOC_END { return false }
+    let v = find_vm_area(a)
+    if v == 0 { return false }
+    let s = vm(v).pointee
+    return a >= s.addr &+ s.size &- PAGE_SIZE
 }
 
 /// describe_address(a): say which part of the address map a falls in (and which

@@ -33,6 +33,7 @@ func flush_all_zero_pkmaps() {
     }
     __flush_tlb_all()
     Pkmap.flushes &+= 1
+    fault_event(kind: "kmap", pid: fault_pid(), addr: PKMAP_BASE, pfn: 0)
 }
 
 /// map_new_virtual(pfn) -> the pkmap address now mapping highmem frame pfn. Scans for

@@ -90,7 +90,8 @@ enum FaultResult {
 /// handle_mm_fault(mm, v, address, write) -> the outcome of resolving an access the
 /// VMA allows: not present -> a new page (zeroed or from the file), present but
 /// read-only on a write -> do_wp_page.
-func handle_mm_fault(_ mm: UInt32, _ v: UInt32, _ address: UInt32, _ write: Bool) -> FaultResult {
+/// fault: false when not called for a fault (populate_range): no fault event.
+func handle_mm_fault(_ mm: UInt32, _ v: UInt32, _ address: UInt32, _ write: Bool, fault: Bool = true) -> FaultResult {
     let va = address & PAGE_MASK
     guard let pte = user_pte(mm, va, true) else { return .oom }
     let vm = vmap(v).pointee
@@ -102,10 +103,13 @@ func handle_mm_fault(_ mm: UInt32, _ v: UInt32, _ address: UInt32, _ write: Bool
         pte.pointee = (pfn << PAGE_SHIFT) | pte_prot(vm.flags)
         mmp(mm).pointee.rss &+= 1
         flush_user_page(mm, va)
+        // A minor fault: nothing waited for I/O. ("major" does not exist yet: no disk,
+        // no swap; a file page is copied from the initramfs in memory.)
+        if fault { fault_event(kind: "minor", pid: fault_pid(), addr: address, pfn: pfn) }
         return .ok
     }
-    if write && pte.pointee & _PAGE_RW == 0 { return do_wp_page(mm, pte, va) }
-    flush_user_page(mm, va)            // a stale TLB entry: the page is fine now
+    if write && pte.pointee & _PAGE_RW == 0 { return do_wp_page(mm, pte, address) }
+    flush_user_page(mm, va)            // a stale TLB entry: the page is fine now (no event)
     return .ok
 }
 
@@ -114,15 +118,23 @@ func handle_mm_fault(_ mm: UInt32, _ v: UInt32, _ address: UInt32, _ write: Bool
     page(pfn).pointee.mapcount = 0
 }
 
-/// do_wp_page(mm, pte, va) -> .ok after a write fault on a present read-only page of a
-/// writable VMA: if this mapping is the frame's only user, make it writable (reuse);
-/// else copy it into a new frame (two kmap_atomic slots) and drop a reference.
-func do_wp_page(_ mm: UInt32, _ pte: UnsafeMutablePointer<UInt32>, _ va: UInt32) -> FaultResult {
+/// do_wp_page(mm, pte, address) -> .ok after a write fault at address on a present
+/// read-only page of a writable VMA: if this mapping is the frame's only user, make it
+/// writable (reuse); else copy it into a new frame (two kmap_atomic slots) and drop a
+/// reference. GUEST_INJECT=cow-always-copy (INJECT_COW_ALWAYS_COPY) never reuses.
+func do_wp_page(_ mm: UInt32, _ pte: UnsafeMutablePointer<UInt32>, _ address: UInt32) -> FaultResult {
+    let va = address & PAGE_MASK
     let old = pte.pointee >> PAGE_SHIFT
-    if page(old).pointee.refcount == 1 {
+#if INJECT_COW_ALWAYS_COPY
+    let reuse = false                  // injected bug: always copy, even the only user
+#else
+    let reuse = page(old).pointee.refcount == 1
+#endif
+    if reuse {
         pte.pointee |= _PAGE_RW
         flush_user_page(mm, va)
         MemStats.cowReuses &+= 1
+        fault_event(kind: "cow-reuse", pid: fault_pid(), addr: address, pfn: old)
         return .ok
     }
     let new = alloc_user_page()
@@ -137,6 +149,7 @@ func do_wp_page(_ mm: UInt32, _ pte: UnsafeMutablePointer<UInt32>, _ va: UInt32)
     put_page(old)
     flush_user_page(mm, va)
     MemStats.cowCopies &+= 1
+    fault_event(kind: "cow-copy", pid: fault_pid(), addr: address, pfn: new)
     return .ok
 }
 
@@ -184,7 +197,7 @@ func populate_range(_ mm: UInt32, _ v: UInt32) -> Bool {
     var va = vmap(v).pointee.start
     while va < vmap(v).pointee.end {
         if let pte = user_pte(mm, va, false), pte.pointee & _PAGE_PRESENT != 0 { va &+= PAGE_SIZE; continue }
-        if handle_mm_fault(mm, v, va, false) == .oom { return false }
+        if handle_mm_fault(mm, v, va, false, fault: false) == .oom { return false }
         va &+= PAGE_SIZE
     }
     return true
@@ -216,7 +229,11 @@ func dup_mm(_ old: UInt32) -> UInt32 {
         while va < s.end {
             if let spte = user_pte(old, va, false), spte.pointee & _PAGE_PRESENT != 0 {
                 guard let dpte = user_pte(m, va, true) else { exit_mmap(m); return 0 }
+#if INJECT_NO_WP_ON_FORK
+                // injected bug: private pages stay writable, parent and child share them
+#else
                 if s.flags & VM_SHARED == 0 { spte.pointee &= ~_PAGE_RW }
+#endif
                 get_page(spte.pointee >> PAGE_SHIFT)
                 dpte.pointee = spte.pointee
                 mmp(m).pointee.rss &+= 1

@@ -78,6 +78,7 @@ func trap_dispatch(_ frame: UnsafeMutableRawPointer) {
     } else if user_mode(f) {
         do_user_trap(f, vector)
     } else {
+        fault_event(kind: "oops", pid: fault_pid(), addr: f.pointee.eip, pfn: 0)
         show_regs(f.pointee, "exception")
         switch vector {
         case 0: panic("trap_dispatch: divide error")
