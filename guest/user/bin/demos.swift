@@ -304,3 +304,14 @@ func forkbomb_main() -> Int32 {
     out().s("reaped ").u(reaped).s(" children, all killed by SIGKILL").end()
     return 0
 }
+
+/// efault_main(): system calls given bad user pointers return -EFAULT instead of
+/// crashing the kernel: a NULL buffer makes copy_from_user fault inside the kernel (the
+/// exception table fixes it up), a kernel address is refused before any access.
+func efault_main() -> Int32 {
+    let null = Int32(bitPattern: sys(4, 1, 0, 8))            // write(1, NULL, 8)
+    out().s("write(1, NULL, 8) = ").d(null).s(null == -14 ? " (EFAULT: copy_from_user fixup)" : " (unexpected)").end()
+    let kern = Int32(bitPattern: sys(4, 1, 0xC010_0000, 8))   // write(1, kernel address, 8)
+    out().s("write(1, 0xc0100000, 8) = ").d(kern).s(kern == -14 ? " (EFAULT)" : " (unexpected)").end()
+    return null == -14 && kern == -14 ? 0 : 1
+}

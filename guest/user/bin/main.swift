@@ -23,6 +23,7 @@ func umain(_ argc: Int32, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     if streq(name, "segv") { return segv_main(n, argv) }
     if streq(name, "sigdemo") { return sig_main() }
     if streq(name, "forkbomb") { return forkbomb_main() }
+    if streq(name, "efault") { return efault_main() }
     out().cs(name).s(": applet not found").end()
     return 127
 }
