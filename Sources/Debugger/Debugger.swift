@@ -356,8 +356,10 @@ public final class Debugger {
         var terms: [(Bool, String)] = []
         var cur = ""
         var neg = false
+        var depth = 0
         for (i, ch) in t.enumerated() {
-            if (ch == "+" || ch == "-") && i > 0 {
+            if ch == "(" { depth += 1 } else if ch == ")" { depth -= 1 }
+            if (ch == "+" || ch == "-") && i > 0 && depth == 0 {
                 terms.append((neg, cur)); cur = ""; neg = ch == "-"
             } else { cur.append(ch) }
         }
@@ -376,6 +378,7 @@ public final class Debugger {
             return registerValue(name)
         }
         if t.hasPrefix("*") { return evaluate(String(t.dropFirst())).flatMap { readVirtual32($0) } }
+        if t.hasPrefix("(") && t.hasSuffix(")") { return evaluate(String(t.dropFirst().dropLast())) }
         if t.hasPrefix("0x") || t.hasPrefix("0X") { return UInt32(t.dropFirst(2), radix: 16) }
         if let v = UInt32(t) { return v }
         if let a = address(ofSymbol: t) { return a }

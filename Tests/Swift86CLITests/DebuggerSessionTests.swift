@@ -110,6 +110,7 @@ final class CopyOnWriteSessionTests: XCTestCase {
         XCTAssertTrue(ptes.last?.contains("P RW U A D") == true, out)
         let tlb = out.split(separator: "\n").filter { $0.hasPrefix("bffff000 -> ") }
         XCTAssertEqual(tlb.count, 2, out)
+        guard tlb.count == 2 else { return }
         XCTAssertTrue(tlb[0].contains("RO") && tlb[1].contains("RW"), out)
         XCTAssertNotEqual(tlb[0].prefix(20), tlb[1].prefix(20), "a new frame after the copy")
         XCTAssertTrue(out.contains("no TLB entry for linear page 0xbffff000"), "the kernel's INVLPG dropped the stale entry")
