@@ -1,4 +1,4 @@
-// Server: runs a GDBSession over one TCP connection on 127.0.0.1 with Glibc sockets.
+// Server: runs a GDBSession over one TCP connection (127.0.0.1 by default) with Glibc sockets.
 import Glibc
 
 /// A socket-level failure, with the call that failed and errno's text.
@@ -7,9 +7,11 @@ public struct GDBServerError: Error, CustomStringConvertible, Sendable {
     init(_ call: String) {
         description = "gdb stub: \(call) failed: \(String(cString: strerror(errno)))"
     }
+    /// An error that is not a failed system call.
+    init(message: String) { description = "gdb stub: " + message }
 }
 
-/// The GDB remote stub: listens on 127.0.0.1, accepts one gdb, runs its session.
+/// The GDB remote stub: listens (on 127.0.0.1 unless told otherwise), accepts one gdb, runs its session.
 ///
 /// Typical use: `let port = try server.listen(port: 1234)`, tell the user the port,
 /// then `let end = try server.run()`. Or `serve(port:)` for both. Acks (`+`/`-`) are
@@ -41,7 +43,12 @@ public final class GDBServer {
     /// Binds and listens on 127.0.0.1:`port` (0 picks a free port) and returns the port
     /// actually bound. Throws `GDBServerError` on failure (e.g. the port is in use).
     @discardableResult
-    public func listen(port: UInt16) throws -> UInt16 {
+    public func listen(port: UInt16) throws -> UInt16 { try listen(host: "127.0.0.1", port: port) }
+
+    /// Binds and listens on `host` (a dotted IPv4 address; "" or "0.0.0.0" for every
+    /// interface) and `port`; returns the port bound.
+    @discardableResult
+    public func listen(host: String, port: UInt16) throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw GDBServerError("socket") }
         var one: Int32 = 1
@@ -49,13 +56,18 @@ public final class GDBServer {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        if host.isEmpty {
+            addr.sin_addr.s_addr = 0
+        } else if inet_pton(AF_INET, host, &addr.sin_addr) != 1 {
+            close(fd)
+            throw GDBServerError(message: "not an IPv4 address: \(host)")
+        }
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard bound == 0 else { let e = GDBServerError("bind to 127.0.0.1:\(port)"); close(fd); throw e }
+        guard bound == 0 else { let e = GDBServerError("bind to \(host.isEmpty ? "0.0.0.0" : host):\(port)"); close(fd); throw e }
         guard Glibc.listen(fd, 1) == 0 else { let e = GDBServerError("listen"); close(fd); throw e }
         var actual = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)

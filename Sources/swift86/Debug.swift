@@ -24,7 +24,7 @@ func debugCommand(_ args: [String]) throws -> Int32 {
     dbg.interruptRequested = { if interruptFlag != 0 { interruptFlag = 0; return true }; return false }
     if let port = o.gdbPort {
         // the REPL and the stub at once is not supported: the stub takes over
-        return try runWithGDBStub(machine, port: port, startHalted: true, debugger: dbg)
+        return try runWithGDBStub(machine, host: o.gdbHost, port: port, startHalted: true, debugger: dbg)
     }
     print("swift86 debugger: \(o.kernel), \(o.config.ramSize >> 20) MiB. \"help\" lists the commands.")
     print(dbg.currentLine())
@@ -72,12 +72,13 @@ extension String {
 
 /// Run the machine under the GDB stub on 127.0.0.1:`port`. With `startHalted` (-S) the
 /// guest waits for gdb; otherwise it runs and gdb may attach at any time.
-func runWithGDBStub(_ machine: Machine, port: UInt16, startHalted: Bool, debugger: Debugger? = nil) throws -> Int32 {
+func runWithGDBStub(_ machine: Machine, host: String = "127.0.0.1", port: UInt16, startHalted: Bool,
+                    debugger: Debugger? = nil) throws -> Int32 {
     let dbg = debugger ?? Debugger(machine: machine)
     let target = GDBAdapter(dbg)
     let server = GDBServer(target: target)
-    let bound = try server.listen(port: port)
-    warn("swift86: gdb stub listening on 127.0.0.1:\(bound)" + (startHalted ? " (guest halted until gdb continues)" : ""))
+    let bound = try server.listen(host: host, port: port)
+    warn("swift86: gdb stub listening on \(host.isEmpty ? "0.0.0.0" : host):\(bound)" + (startHalted ? " (guest halted until gdb continues)" : ""))
     if !startHalted {
         // run the guest until gdb connects (or the machine ends)
         while !server.connectionPending(milliseconds: 0) {

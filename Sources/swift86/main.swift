@@ -87,6 +87,8 @@ struct BootOptions {
     var stats = false
     /// GDB stub port (-s = 1234, -gdb tcp::PORT); nil: no stub.
     var gdbPort: UInt16?
+    /// GDB stub address (-gdb tcp:HOST:PORT); 127.0.0.1 by default.
+    var gdbHost = "127.0.0.1"
     /// -S: do not start the guest until gdb (or the REPL) says so.
     var startHalted = false
     /// debug -x FILE: a command script.
@@ -141,10 +143,12 @@ func parseBootOptions(_ args: [String], debug: Bool) throws -> BootOptions {
         case "-S": o.startHalted = true
         case "-gdb":
             let v = try value(a)
-            guard v.hasPrefix("tcp:"), let port = v.split(separator: ":").last.flatMap({ UInt16($0) }) else {
-                throw UsageError("swift86: -gdb: expected tcp::PORT or tcp:127.0.0.1:PORT, got '\(v)'")
+            let parts = v.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, parts[0] == "tcp", let port = UInt16(parts[2]) else {
+                throw UsageError("swift86: -gdb: expected tcp::PORT or tcp:HOST:PORT, got '\(v)'")
             }
             o.gdbPort = port
+            if !parts[1].isEmpty { o.gdbHost = parts[1] }
         case "-x" where debug: o.script = try value(a)
         case "--events", "-events": o.events = try value(a)
         case "-h", "-help", "--help": print(usage); exit(0)
@@ -208,7 +212,7 @@ func bootCommand(_ args: [String]) throws -> Int32 {
     let (machine, closeLog) = try makeMachine(o)
     defer { closeLog() }
     if let port = o.gdbPort {
-        return try runWithGDBStub(machine, port: port, startHalted: o.startHalted)
+        return try runWithGDBStub(machine, host: o.gdbHost, port: port, startHalted: o.startHalted)
     }
     let t0 = now()
     let exit = runConsole(machine)
