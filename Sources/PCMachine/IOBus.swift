@@ -15,10 +15,12 @@ import X86CPU
 /// | 0x92 | system control port A: A20 (bit 1) read back, bit 0 rising requests a reset |
 /// | 0xE9 | Bochs/QEMU debug console: written bytes go to `debugConsole`; reads 0xE9 |
 /// | 0xF4–0xF7 | QEMU isa-debug-exit: writing V sets `exitRequest = (V << 1) \| 1`; reads 0 |
+/// | 0x1F0–0x1F7, 0x3F6 | `disk` (ATA master on the primary channel, IRQ 14), only when attached |
 ///
 /// 16- and 32-bit accesses are split into byte accesses at port, port+1, … (little
 /// endian), as the ISA bus does for 8-bit devices; only the debug-exit port sees the
-/// whole value (QEMU's device is 4 bytes wide).
+/// whole value (QEMU's device is 4 bytes wide), and the ATA data port 0x1F0 moves 16-bit
+/// words (a 32-bit access is two words; a byte access moves a whole word, giving its low byte).
 ///
 /// Time: devices need the current instruction count for port accesses; the machine sets
 /// `clock` to a closure returning the number of instructions retired before the IN/OUT.
@@ -38,6 +40,15 @@ public final class IOBus: MachineBus {
     /// QEMU: `-device isa-debugcon,iobase=0x402,chardev=…`). Nil: the port is absent.
     public var guestEvents: ((UInt8) -> Void)? {
         didSet { map[IOBus.eventPort] = guestEvents == nil ? IOBus.none : IOBus.eventPortDev }
+    }
+    /// The ATA disk on the primary IDE channel (nil: ports 0x1F0–0x1F7 and 0x3F6 are absent).
+    public var disk: ATADisk? {
+        didSet {
+            let d = disk == nil ? IOBus.none : IOBus.ataDev
+            for p in 0x1F0...0x1F7 { map[p] = d }
+            map[0x3F6] = d
+            if let disk { let pic = self.pic; disk.irqLine = { [unowned pic] in pic.setLevel(irq: ATADisk.irq, $0) } }
+        }
     }
     /// The guest event port.
     public static let eventPort = 0x402
@@ -66,6 +77,7 @@ public final class IOBus: MachineBus {
     // Device numbers in `map`.
     static let none: UInt8 = 0, picDev: UInt8 = 1, pitDev: UInt8 = 2, port61Dev: UInt8 = 3,
                port92Dev: UInt8 = 4, debugConDev: UInt8 = 5, debugExitDev: UInt8 = 6, eventPortDev: UInt8 = 7,
+               ataDev: UInt8 = 8,
                firstSerialDev: UInt8 = 16
 
     var map: [UInt8]                                  // port → device number (65 536 entries)
@@ -122,6 +134,7 @@ public final class IOBus: MachineBus {
         pic.reset()
         pit.reset(now: now)
         for u in serial { u.reset() }
+        disk?.reset()
         port92 &= ~1
         resetRequest = false
     }
@@ -143,6 +156,10 @@ public final class IOBus: MachineBus {
             return UInt32(readByte(port, dev))
         }
         if allAbsent(port, n) { return unknownRead(port, size: n) }
+        if port == 0x1F0, let disk, map[0x1F0] == IOBus.ataDev {
+            let lo = UInt32(disk.readData())
+            return n == 2 ? lo : lo | UInt32(disk.readData()) << 16
+        }
         var v: UInt32 = 0
         for k in 0..<n {
             let p = port &+ UInt16(k)
@@ -160,6 +177,11 @@ public final class IOBus: MachineBus {
         let dev = map[Int(port)]
         if dev == IOBus.debugExitDev {
             exitRequest = (v << 1) | 1
+            return
+        }
+        if port == 0x1F0, dev == IOBus.ataDev, let disk {
+            disk.writeData(UInt16(truncatingIfNeeded: v))
+            if n == 4 { disk.writeData(UInt16(truncatingIfNeeded: v >> 16)) }
             return
         }
         if n == 1 {
@@ -190,6 +212,9 @@ public final class IOBus: MachineBus {
         case IOBus.debugConDev: return 0xE9
         case IOBus.eventPortDev: return 0xE9
         case IOBus.debugExitDev: return 0
+        case IOBus.ataDev:
+            guard let disk else { return 0xFF }
+            return port == 0x3F6 ? disk.readAltStatus() : disk.readRegister(Int(port &- 0x1F0))
         default:
             let i = Int(dev &- IOBus.firstSerialDev)
             guard i < serial.count else { return 0xFF }
@@ -210,6 +235,9 @@ public final class IOBus: MachineBus {
         case IOBus.debugConDev: debugConsole(value)
         case IOBus.eventPortDev: guestEvents?(value)
         case IOBus.debugExitDev: exitRequest = (UInt32(value) << 1) | 1
+        case IOBus.ataDev:
+            guard let disk else { return }
+            if port == 0x3F6 { disk.writeControl(value) } else { disk.writeRegister(Int(port &- 0x1F0), value) }
         default:
             let i = Int(dev &- IOBus.firstSerialDev)
             guard i < serial.count else { return }
@@ -258,14 +286,16 @@ extension IOBus {
     public struct State: Sendable {
         var pic: PIC8259Pair.State, pit: PIT8254.State, serial: [UART16550.State]
         var exitRequest: UInt32?, resetRequest: Bool, port92: UInt8
+        var disk: ATADisk.State?
     }
     public func saveState() -> State {
         State(pic: pic.saveState(), pit: pit.saveState(), serial: serial.map { $0.saveState() },
-              exitRequest: exitRequest, resetRequest: resetRequest, port92: port92)
+              exitRequest: exitRequest, resetRequest: resetRequest, port92: port92, disk: disk?.saveState())
     }
     public func restoreState(_ s: State) {
         pic.restoreState(s.pic); pit.restoreState(s.pit)
         for (u, st) in zip(serial, s.serial) { u.restoreState(st) }
         exitRequest = s.exitRequest; resetRequest = s.resetRequest; port92 = s.port92
+        if let d = s.disk { disk?.restoreState(d) }
     }
 }

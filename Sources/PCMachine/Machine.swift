@@ -49,7 +49,16 @@ public final class Machine {
         public var serial: Serial = .stdio
         public var maxInstructions: UInt64 = .max
         public var noReboot = false
+        /// The primary master ATA disk (`-hda`, `-drive`); nil: none.
+        public var disk: DiskConfig?
         public init() {}
+    }
+
+    /// A raw disk image and whether its writes are kept in memory (`-snapshot`).
+    public struct DiskConfig: Equatable, Sendable {
+        public var path: String
+        public var snapshot: Bool
+        public init(path: String, snapshot: Bool = false) { self.path = path; self.snapshot = snapshot }
     }
 
     public let config: Config
@@ -76,6 +85,7 @@ public final class Machine {
         }
         let term = terminal
         bus = IOBus(com1Output: { term.write($0) }, debugConsole: { term.write($0) })
+        if let d = config.disk { bus.disk = try ATADisk(path: d.path, snapshot: d.snapshot) }
         cpu = CPU(memory: memory, bus: bus)
         let c = cpu
         bus.clock = { [unowned c] in c.icount }

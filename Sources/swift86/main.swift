@@ -30,6 +30,9 @@ options:
   -serial stdio|file:PATH|none   where COM1 goes (default stdio)
   -d int,mmu,ioport,exec         log events (to stderr or -D FILE)
   -D FILE              write the -d log to FILE
+  -hda FILE            raw disk image as the primary IDE master (ATA, IRQ 14)
+  -drive file=FILE,format=raw,if=ide   the same, QEMU's long form
+  -snapshot            keep disk writes in memory (the image file is not changed)
   -no-reboot           exit instead of rebooting (always the case in swift86)
   -max-insns N         stop after N instructions (exit status 6)
   --stats              print instructions, MIPS, exceptions and TLB figures at exit
@@ -97,6 +100,45 @@ struct BootOptions {
     var events: String?
 }
 
+/// Parse a `-drive` value: `file=FILE[,format=raw][,if=ide][,media=disk][,index=0][,snapshot=on|off]`.
+/// Returns the file and whether snapshot=on was given; other formats, interfaces or keys
+/// are one-line errors.
+func parseDrive(_ v: String) throws -> (path: String, snapshot: Bool) {
+    var path: String?
+    var snapshot = false
+    // QEMU: ",," is a literal comma inside a value
+    var parts: [String] = []
+    var cur = ""
+    var chars = Array(v)[...]
+    while let c = chars.popFirst() {
+        if c == "," {
+            if chars.first == "," { cur.append(","); chars.removeFirst() } else { parts.append(cur); cur = "" }
+        } else { cur.append(c) }
+    }
+    parts.append(cur)
+    for p in parts where !p.isEmpty {
+        guard let eq = p.firstIndex(of: "=") else { throw UsageError("swift86: -drive: expected key=value, got '\(p)'") }
+        let key = String(p[..<eq]), val = String(p[p.index(after: eq)...])
+        switch key {
+        case "file": path = val
+        case "format":
+            guard val == "raw" else { throw UsageError("swift86: -drive: format '\(val)' is not supported (only format=raw)") }
+        case "if":
+            guard val == "ide" else { throw UsageError("swift86: -drive: interface '\(val)' is not supported (only if=ide)") }
+        case "media":
+            guard val == "disk" else { throw UsageError("swift86: -drive: media '\(val)' is not supported (only media=disk)") }
+        case "index":
+            guard val == "0" else { throw UsageError("swift86: -drive: only index=0 (the primary master) is supported") }
+        case "snapshot":
+            guard val == "on" || val == "off" else { throw UsageError("swift86: -drive: snapshot=on or snapshot=off, got '\(val)'") }
+            snapshot = val == "on"
+        default: throw UsageError("swift86: -drive: unsupported option '\(key)' (known: file, format, if, media, index, snapshot)")
+        }
+    }
+    guard let file = path, !file.isEmpty else { throw UsageError("swift86: -drive: file=FILE is required") }
+    return (file, snapshot)
+}
+
 /// Parse `boot`/`debug` arguments (QEMU spellings where they mean the same thing).
 func parseBootOptions(_ args: [String], debug: Bool) throws -> BootOptions {
     var o = BootOptions()
@@ -105,6 +147,8 @@ func parseBootOptions(_ args: [String], debug: Bool) throws -> BootOptions {
     var logItems: Set<String> = []
     var logFile: String?
     var stats = false
+    var diskPath: String?
+    var diskSnapshot = false
     var i = 0
     func value(_ flag: String) throws -> String {
         i += 1
@@ -134,6 +178,15 @@ func parseBootOptions(_ args: [String], debug: Bool) throws -> BootOptions {
             }
         case "-D": logFile = try value(a)
         case "-no-reboot": config.noReboot = true
+        case "-hda":
+            if diskPath != nil { throw UsageError("swift86: only one disk is supported (-hda / -drive given twice)") }
+            diskPath = try value(a)
+        case "-drive":
+            if diskPath != nil { throw UsageError("swift86: only one disk is supported (-hda / -drive given twice)") }
+            let (path, snap) = try parseDrive(try value(a))
+            diskPath = path
+            if snap { diskSnapshot = true }
+        case "-snapshot": diskSnapshot = true
         case "-max-insns":
             let v = try value(a)
             guard let n = parseNumber(v), n > 0 else { throw UsageError("swift86: -max-insns: bad count '\(v)'") }
@@ -163,6 +216,7 @@ func parseBootOptions(_ args: [String], debug: Bool) throws -> BootOptions {
     guard config.ramSize >= 1 << 20, config.ramSize <= PhysicalMemory.maximumSize else {
         throw UsageError("swift86: -m: RAM size must be between 1M and \(PhysicalMemory.maximumSize >> 20)M")
     }
+    if let p = diskPath { config.disk = Machine.DiskConfig(path: p, snapshot: diskSnapshot) }
     o.config = config; o.kernel = kernelPath; o.logItems = logItems; o.logFile = logFile; o.stats = stats
     return o
 }
