@@ -35,6 +35,7 @@ func kmain(_ magic: UInt32, _ info: UInt32) {
     pit_init()
     wait_for_tick()
     printk(.info).s("timer: PIT at ").u(HZ).s(" Hz on IRQ 0, ticking").end()
+    ata_init()                                      // silent when there is no disk
 
     print_memory_layout()
     print_zones()
@@ -51,6 +52,7 @@ func kmain(_ magic: UInt32, _ info: UInt32) {
         panic("kmain: self-test failed")
     }
     mm_selftests()
+    if cmdline_has("disktest") { ata_disktest() }
 
     if let what = cmdline_param("crash=") { crash(what) }
 

@@ -1,0 +1,127 @@
+// DiskTests: the guest's ATA driver (-append disktest) on swift86 -hda and QEMU -drive, identical output.
+import Foundation
+import XCTest
+
+/// Runs a program and captures stdout, stderr and the exit status (a copy of KernelRun,
+/// under its own name).
+struct DiskRun {
+    var stdout: String
+    var stderr: String
+    var status: Int32
+
+    /// exec(path, args, timeout) -> the finished run; fails the test on a timeout.
+    static func exec(_ path: String, _ args: [String], timeout: TimeInterval = 300) throws -> DiskRun {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inPipe
+        try p.run()
+        try? inPipe.fileHandleForWriting.close()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let o = Box(), e = Box()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { o.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(10_000) }
+        if p.isRunning { p.terminate(); XCTFail("\(path) \(args) timed out") }
+        p.waitUntilExit()
+        group.wait()
+        return DiskRun(stdout: String(decoding: o.data, as: UTF8.self),
+                       stderr: String(decoding: e.data, as: UTF8.self), status: p.terminationStatus)
+    }
+}
+
+final class DiskTests: XCTestCase {
+    static let size = 4 << 20              // 4 MiB image: 8192 sectors
+
+    /// pattern() -> the image's initial contents (every sector different).
+    static func pattern() -> Data {
+        var d = Data(count: size)
+        d.withUnsafeMutableBytes { (b: UnsafeMutableRawBufferPointer) in
+            for i in 0..<size { b[i] = UInt8(truncatingIfNeeded: i &* 31 &+ (i >> 9)) }
+        }
+        return d
+    }
+
+    /// image(name) -> a fresh temporary image holding pattern(); removed at teardown.
+    func image(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("swift86-disktest-\(ProcessInfo.processInfo.processIdentifier)-\(name).img")
+        try DiskTests.pattern().write(to: url)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    /// sector(url, n) -> the 512 bytes of sector n of the image file.
+    func sector(_ url: URL, _ n: Int) throws -> Data {
+        let d = try Data(contentsOf: url)
+        return d.subdata(in: n * 512..<(n + 1) * 512)
+    }
+
+    /// swift86(img, extra) -> the run of `swift86 boot -m 128M -hda IMG extra -append disktest kernel`.
+    func swift86(_ img: URL, _ extra: [String] = []) throws -> DiskRun {
+        try KernelArtifacts.require(KernelArtifacts.swift86)
+        try KernelArtifacts.require(KernelArtifacts.kernel)
+        return try DiskRun.exec(KernelArtifacts.swift86, ["boot", "-m", "128M", "-hda", img.path] + extra
+                                + ["-append", "disktest", KernelArtifacts.kernel])
+    }
+
+    /// expectOK(r): exit code 0 (status 1), the disk line, the test's success line.
+    func expectOK(_ r: DiskRun, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stdout.contains("ata0: LBA28 disk 8192 sectors (4 MiB)"), r.stdout, file: file, line: line)
+        XCTAssertTrue(r.stdout.contains("disktest: ok"), r.stdout, file: file, line: line)
+        XCTAssertTrue(r.stdout.contains("boot complete, exit code 0"), r.stdout, file: file, line: line)
+    }
+
+    func testDisktestMatchesQEMUAndWritesTheImage() throws {
+        let img = try image("a")
+        let before = try sector(img, 1)
+        let s = try swift86(img)
+        expectOK(s)
+        // The checksums printed are those of the file's sectors 0 and 8191.
+        XCTAssertNotEqual(try sector(img, 1), before, "sector 1 of the image did not change")
+        XCTAssertEqual(try sector(img, 0), try DiskTests.pattern().subdata(in: 0..<512))
+        var want = Data(count: 512)
+        for i in 0..<512 { want[i] = UInt8(truncatingIfNeeded: i &* 7 &+ 0x5A) }
+        XCTAssertEqual(try sector(img, 1), want, "sector 1 does not hold the pattern the guest wrote")
+
+        guard let qemu = KernelArtifacts.qemu else { return }
+        let img2 = try image("b")
+        let q = try DiskRun.exec(qemu, KernelArtifacts.qemuFlags
+                                 + ["-m", "128M", "-drive", "file=\(img2.path),format=raw,if=ide",
+                                    "-append", "disktest", "-kernel", KernelArtifacts.kernel])
+        expectOK(q)
+        XCTAssertEqual(s.status, q.status)
+        if s.stdout != q.stdout {
+            let a = s.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            let b = q.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+            XCTFail("serial output differs from QEMU's at line \(i + 1):\n swift86: "
+                    + (i < a.count ? String(a[i]) : "<end>") + "\n qemu:    " + (i < b.count ? String(b[i]) : "<end>"))
+        }
+        XCTAssertEqual(try sector(img2, 1), want, "QEMU's image: sector 1 differs")
+    }
+
+    func testSnapshotLeavesTheImageAlone() throws {
+        let img = try image("snap")
+        let r = try swift86(img, ["-snapshot"])
+        expectOK(r)
+        XCTAssertEqual(try Data(contentsOf: img), DiskTests.pattern(), "-snapshot wrote to the image")
+    }
+
+    func testNoDiskPrintsNothingNew() throws {
+        try KernelArtifacts.require(KernelArtifacts.swift86)
+        try KernelArtifacts.require(KernelArtifacts.kernel)
+        let r = try DiskRun.exec(KernelArtifacts.swift86, ["boot", "-m", "128M", KernelArtifacts.kernel])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertFalse(r.stdout.contains("ata0:"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("ata:"), r.stdout)
+    }
+}
