@@ -57,7 +57,7 @@ GUEST_CFLAGS  := -target $(GUEST_TARGET) -march=i686 -fno-pic -ffreestanding -no
 GUEST_LDFLAGS := -m elf_i386 -static -nostdlib --no-undefined --orphan-handling=error \
     --gc-sections -T $(GUEST_LDS)
 
-QEMU_FLAGS := -accel tcg -display none -vga none -net none -serial stdio -monitor none \
+QEMU_FLAGS := -accel tcg -icount shift=0 -display none -vga none -net none -serial stdio -monitor none \
     -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -m $(QEMU_MEM)
 
 .PHONY: guest qemu guest-clean

@@ -52,7 +52,10 @@ enum KernelArtifacts {
     /// guest.mk's quiet QEMU flags.
     static let qemuFlags = ["-accel", "tcg", "-display", "none", "-vga", "none", "-net", "none",
                             "-serial", "stdio", "-monitor", "none", "-no-reboot",
-                            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+                            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+                            // instruction-count time, as swift86: the guest's timer interrupts land at
+                            // the same points every run, so QEMU's runs are reproducible too
+                            "-icount", "shift=0"]
 
     /// require(path): skip the test when an artifact `make test` builds is missing.
     static func require(_ path: String) throws {
