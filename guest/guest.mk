@@ -175,7 +175,7 @@ $(GUEST_BUILD)/kernel.checked: $(GUEST_KERNEL)
 ## it wrote 0 (success). Succeeds iff the guest wrote QEMU_EXPECT (default 0).
 qemu: $(GUEST_BUILD)/kernel.checked
 	@status=0; $(QEMU) $(QEMU_FLAGS) -kernel $(GUEST_KERNEL) \
-	    $(if $(APPEND),-append "$(APPEND)") $(QEMU_EXTRA) || status=$$?; \
+	    -append "$(if $(APPEND),$(APPEND),init=/bin/sh)" $(QEMU_EXTRA) || status=$$?; \
 	if [ $$status -ne $$(( ($(QEMU_EXPECT) << 1) | 1 )) ]; then \
 	    echo "qemu: exit status $$status, expected $$(( ($(QEMU_EXPECT) << 1) | 1 )) (guest exit code $(QEMU_EXPECT))" >&2; \
 	    exit 1; \
