@@ -26,24 +26,8 @@ final class ConformanceTests: XCTestCase {
 
     /// Runs a program to completion (or the timeout) and returns its stdout and exit status.
     private static func exec(_ path: String, _ args: [String], timeout: TimeInterval = 120) throws -> (out: String, status: Int32) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        final class Box: @unchecked Sendable { var data = Data() }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { box.data = out.fileHandleForReading.readDataToEndOfFile(); done.signal() }
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(10_000) }
-        if p.isRunning { p.terminate(); XCTFail("\(path) \(args) timed out") }
-        p.waitUntilExit()
-        done.wait()
-        return (String(decoding: box.data, as: UTF8.self), p.terminationStatus)
+        let r = try Run.exec(path, args, timeout: timeout)
+        return (r.stdout, r.status)
     }
 
     private func requireArtifacts() throws {

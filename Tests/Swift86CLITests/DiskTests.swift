@@ -2,41 +2,6 @@
 import Foundation
 import XCTest
 
-/// Runs a program and captures stdout, stderr and the exit status (a copy of KernelRun,
-/// under its own name).
-struct DiskRun {
-    var stdout: String
-    var stderr: String
-    var status: Int32
-
-    /// exec(path, args, timeout) -> the finished run; fails the test on a timeout.
-    static func exec(_ path: String, _ args: [String], timeout: TimeInterval = 300) throws -> DiskRun {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe(), err = Pipe(), inPipe = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = inPipe
-        try p.run()
-        try? inPipe.fileHandleForWriting.close()
-        final class Box: @unchecked Sendable { var data = Data() }
-        let o = Box(), e = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { o.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(10_000) }
-        if p.isRunning { p.terminate(); XCTFail("\(path) \(args) timed out") }
-        p.waitUntilExit()
-        group.wait()
-        return DiskRun(stdout: String(decoding: o.data, as: UTF8.self),
-                       stderr: String(decoding: e.data, as: UTF8.self), status: p.terminationStatus)
-    }
-}
-
 final class DiskTests: XCTestCase {
     static let size = 4 << 20              // 4 MiB image: 8192 sectors
 
@@ -65,15 +30,15 @@ final class DiskTests: XCTestCase {
     }
 
     /// swift86(img, extra) -> the run of `swift86 boot -m 128M -hda IMG extra -append disktest kernel`.
-    func swift86(_ img: URL, _ extra: [String] = []) throws -> DiskRun {
-        try KernelArtifacts.require(KernelArtifacts.swift86)
-        try KernelArtifacts.require(KernelArtifacts.kernel)
-        return try DiskRun.exec(KernelArtifacts.swift86, ["boot", "-m", "128M", "-hda", img.path] + extra
-                                + ["-append", "disktest", KernelArtifacts.kernel])
+    func swift86(_ img: URL, _ extra: [String] = []) throws -> Run {
+        try Artifacts.require(Artifacts.swift86)
+        try Artifacts.require(Artifacts.guest)
+        return try Run.exec(timeout: 300, Artifacts.swift86, ["boot", "-m", "128M", "-hda", img.path] + extra
+                                + ["-append", "disktest", Artifacts.guest])
     }
 
     /// expectOK(r): exit code 0 (status 1), the disk line, the test's success line.
-    func expectOK(_ r: DiskRun, file: StaticString = #filePath, line: UInt = #line) {
+    func expectOK(_ r: Run, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr, file: file, line: line)
         XCTAssertTrue(r.stdout.contains("ata0: LBA28 disk 8192 sectors (4 MiB)"), r.stdout, file: file, line: line)
         XCTAssertTrue(r.stdout.contains("disktest: ok"), r.stdout, file: file, line: line)
@@ -92,11 +57,11 @@ final class DiskTests: XCTestCase {
         for i in 0..<512 { want[i] = UInt8(truncatingIfNeeded: i &* 7 &+ 0x5A) }
         XCTAssertEqual(try sector(img, 1), want, "sector 1 does not hold the pattern the guest wrote")
 
-        guard let qemu = KernelArtifacts.qemu else { return }
+        guard let qemu = Artifacts.qemu else { return }
         let img2 = try image("b")
-        let q = try DiskRun.exec(qemu, KernelArtifacts.qemuFlags
+        let q = try Run.exec(timeout: 300, qemu, Artifacts.qemuFlags
                                  + ["-m", "128M", "-drive", "file=\(img2.path),format=raw,if=ide",
-                                    "-append", "disktest", "-kernel", KernelArtifacts.kernel])
+                                    "-append", "disktest", "-kernel", Artifacts.guest])
         expectOK(q)
         XCTAssertEqual(s.status, q.status)
         if s.stdout != q.stdout {
@@ -117,9 +82,9 @@ final class DiskTests: XCTestCase {
     }
 
     func testNoDiskPrintsNothingNew() throws {
-        try KernelArtifacts.require(KernelArtifacts.swift86)
-        try KernelArtifacts.require(KernelArtifacts.kernel)
-        let r = try DiskRun.exec(KernelArtifacts.swift86, ["boot", "-m", "128M", KernelArtifacts.kernel])
+        try Artifacts.require(Artifacts.swift86)
+        try Artifacts.require(Artifacts.guest)
+        let r = try Run.exec(timeout: 300, Artifacts.swift86, ["boot", "-m", "128M", Artifacts.guest])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertFalse(r.stdout.contains("ata0:"), r.stdout)
         XCTAssertFalse(r.stdout.contains("ata:"), r.stdout)

@@ -2,84 +2,21 @@
 import Foundation
 import XCTest
 
-/// Runs a program and captures stdout, stderr and the exit status (a copy of BootTests'
-/// Run, under its own name).
-struct KernelRun {
-    var stdout: String
-    var stderr: String
-    var status: Int32
-
-    /// exec(path, args, timeout) -> the finished run; fails the test on a timeout.
-    static func exec(_ path: String, _ args: [String], timeout: TimeInterval = 300) throws -> KernelRun {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe(), err = Pipe(), inPipe = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = inPipe
-        try p.run()
-        try? inPipe.fileHandleForWriting.close()
-        final class Box: @unchecked Sendable { var data = Data() }
-        let o = Box(), e = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { o.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(10_000) }
-        if p.isRunning { p.terminate(); XCTFail("\(path) \(args) timed out") }
-        p.waitUntilExit()
-        group.wait()
-        return KernelRun(stdout: String(decoding: o.data, as: UTF8.self),
-                         stderr: String(decoding: e.data, as: UTF8.self), status: p.terminationStatus)
-    }
-}
-
-/// Where the emulator, the kernel and QEMU are (same conventions as BootTests).
-enum KernelArtifacts {
-    static var root: String { FileManager.default.currentDirectoryPath }
-    static var swift86: String { ProcessInfo.processInfo.environment["SWIFT86_BIN"] ?? root + "/.build/release/swift86" }
-    static var kernel: String { ProcessInfo.processInfo.environment["SWIFT86_GUEST"] ?? "build/guest/kernel.elf" }
-    static var qemu: String? {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-            let p = "\(dir)/qemu-system-i386"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
-    }
-    /// guest.mk's quiet QEMU flags.
-    static let qemuFlags = ["-accel", "tcg", "-display", "none", "-vga", "none", "-net", "none",
-                            "-serial", "stdio", "-monitor", "none", "-no-reboot",
-                            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
-                            // instruction-count time, as swift86: the guest's timer interrupts land at
-                            // the same points every run, so QEMU's runs are reproducible too
-                            "-icount", "shift=0"]
-
-    /// require(path): skip the test when an artifact `make test` builds is missing.
-    static func require(_ path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw XCTSkip("\(path) is missing: run `make test` (it builds the emulator and the guest first)")
-        }
-    }
-}
-
 final class KernelTests: XCTestCase {
     /// boot(append, mem) -> the swift86 run, after checking QEMU (when installed) prints
     /// byte-identical serial output and exits with the same status. No line is exempt:
     /// the kernel keeps timing out of its output and masks EFLAGS.RF in trap reports
     /// (the SDM sets it in a fault's pushed EFLAGS, QEMU 7.2 does not).
-    func boot(_ append: String, mem: String = "1G", file: StaticString = #filePath, line: UInt = #line) throws -> KernelRun {
-        try KernelArtifacts.require(KernelArtifacts.swift86)
-        try KernelArtifacts.require(KernelArtifacts.kernel)
+    func boot(_ append: String, mem: String = "1G", file: StaticString = #filePath, line: UInt = #line) throws -> Run {
+        try Artifacts.require(Artifacts.swift86)
+        try Artifacts.require(Artifacts.guest)
         var args = ["boot", "-m", mem]
         if !append.isEmpty { args += ["-append", append] }
-        let s = try KernelRun.exec(KernelArtifacts.swift86, args + [KernelArtifacts.kernel])
-        if let qemu = KernelArtifacts.qemu {
-            var qargs = KernelArtifacts.qemuFlags + ["-m", mem, "-kernel", KernelArtifacts.kernel]
+        let s = try Run.exec(timeout: 300, Artifacts.swift86, args + [Artifacts.guest])
+        if let qemu = Artifacts.qemu {
+            var qargs = Artifacts.qemuFlags + ["-m", mem, "-kernel", Artifacts.guest]
             if !append.isEmpty { qargs += ["-append", append] }
-            let q = try KernelRun.exec(qemu, qargs)
+            let q = try Run.exec(timeout: 300, qemu, qargs)
             XCTAssertEqual(s.status, q.status, "exit status vs QEMU, -append \"\(append)\"", file: file, line: line)
             if s.stdout != q.stdout {
                 let a = s.stdout.split(separator: "\n", omittingEmptySubsequences: false)
@@ -95,7 +32,7 @@ final class KernelTests: XCTestCase {
     }
 
     /// expectSuccess(r, test): exit code 0 (status 1), the test's success line, a clean end.
-    func expectSuccess(_ r: KernelRun, _ test: String, file: StaticString = #filePath, line: UInt = #line) {
+    func expectSuccess(_ r: Run, _ test: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(r.status, 1, r.stderr, file: file, line: line)
         XCTAssertTrue(r.stdout.contains("test \(test): ok, memory back to its starting counts"), r.stdout, file: file, line: line)
         XCTAssertTrue(r.stdout.contains("boot complete, exit code 0"), r.stdout, file: file, line: line)

@@ -7,12 +7,12 @@ final class ProcessTests: XCTestCase {
     /// init=/bin/sh -c "cmds" on swift86 and (when installed) QEMU, requiring identical
     /// output and exit status 1 (init exited 0 -> guest exit code 0).
     func run(_ cmds: String, mem: String = "1G", file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        try KernelArtifacts.require(KernelArtifacts.swift86)
-        try KernelArtifacts.require(KernelArtifacts.kernel)
+        try Artifacts.require(Artifacts.swift86)
+        try Artifacts.require(Artifacts.guest)
         let append = "init=/bin/sh -c \"\(cmds)\""
-        let s = try KernelRun.exec(KernelArtifacts.swift86, ["boot", "-m", mem, "-append", append, KernelArtifacts.kernel])
-        if let qemu = KernelArtifacts.qemu {
-            let q = try KernelRun.exec(qemu, KernelArtifacts.qemuFlags + ["-m", mem, "-kernel", KernelArtifacts.kernel, "-append", append])
+        let s = try Run.exec(timeout: 300, Artifacts.swift86, ["boot", "-m", mem, "-append", append, Artifacts.guest])
+        if let qemu = Artifacts.qemu {
+            let q = try Run.exec(timeout: 300, qemu, Artifacts.qemuFlags + ["-m", mem, "-kernel", Artifacts.guest, "-append", append])
             XCTAssertEqual(s.status, q.status, "exit status vs QEMU for \(cmds)", file: file, line: line)
             if s.stdout != q.stdout {
                 let a = s.stdout.split(separator: "\n", omittingEmptySubsequences: false)
