@@ -5,6 +5,15 @@ extension CPU {
         UnsafeMutableRawPointer(bitPattern: tlb.addend[i] &+ UInt(lin)).unsafelyUnwrapped
     }
 
+    /// Load `size` (1, 2, 4) bytes of host memory, zero-extended.
+    @inline(__always) func hostLoad(_ p: UnsafeRawPointer, _ size: Int) -> UInt32 {
+        switch size {
+        case 1: return UInt32(p.load(as: UInt8.self))
+        case 2: return UInt32(p.loadUnaligned(as: UInt16.self))
+        default: return p.loadUnaligned(as: UInt32.self)
+        }
+    }
+
     // MARK: fast paths (one TLB compare; page-crossing, unbacked and first writes go slow)
 
     /// Load `size` (1, 2, 4) bytes at `seg:off`.
@@ -15,12 +24,7 @@ extension CPU {
         let i = Int((lin >> 12) & TLB.mask)
         tlbLookups &+= 1
         if tlb.tagR[i] == lin & ~0xFFF && (lin & 0xFFF) <= UInt32(4096 - size) {
-            let p = hostPointer(i, lin)
-            switch size {
-            case 1: return UInt32(p.load(as: UInt8.self))
-            case 2: return UInt32(p.loadUnaligned(as: UInt16.self))
-            default: return p.loadUnaligned(as: UInt32.self)
-            }
+            return hostLoad(UnsafeRawPointer(hostPointer(i, lin)), size)
         }
         return try loadSlowChecked(seg, off, lin, size)
     }
@@ -53,12 +57,7 @@ extension CPU {
         let i = Int((lin >> 12) & TLB.mask)
         tlbLookups &+= 1
         if tlb.tagW[i] == lin & ~0xFFF && (lin & 0xFFF) <= UInt32(4096 - size) {
-            let p = hostPointer(i, lin)
-            switch size {
-            case 1: return UInt32(p.load(as: UInt8.self))
-            case 2: return UInt32(p.loadUnaligned(as: UInt16.self))
-            default: return p.loadUnaligned(as: UInt32.self)
-            }
+            return hostLoad(UnsafeRawPointer(hostPointer(i, lin)), size)
         }
         if off > UInt32.max - UInt32(size - 1) { try checkSegment(seg, off, size, write: true) }
         return try loadRMWSlow(lin, size, user: cpl == 3)
@@ -107,12 +106,7 @@ extension CPU {
         if memoryHook != nil { reportAccess(lin, pa0, size, write: false) }
         if (lin & 0xFFF) &+ UInt32(size) <= 4096 {
             if UInt64(pa0) &+ UInt64(size) <= ramSize {
-                let p = UnsafeRawPointer(ram + Int(pa0))
-                switch size {
-                case 1: return UInt32(p.load(as: UInt8.self))
-                case 2: return UInt32(p.loadUnaligned(as: UInt16.self))
-                default: return p.loadUnaligned(as: UInt32.self)
-                }
+                return hostLoad(UnsafeRawPointer(ram + Int(pa0)), size)
             }
             var v: UInt32 = 0
             for k in 0..<size { v |= physRead8(pa0 &+ UInt32(k)) << (8 * UInt32(k)) }
