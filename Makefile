@@ -1,6 +1,6 @@
 # swift86: build the emulator and the guest, boot it, test everything.
-#   make          build the release emulator and the guest image
-#   make run      boot the guest on swift86
+#   make          build the release emulator, the guest kernel and its disk image
+#   make run      boot the guest on swift86 with the disk (DISK= for none)
 #   make test     build and pass every test (unit, host-differential, boot, QEMU referee)
 #   make qemu     boot the same guest on QEMU
 #   make bench    MIPS of swift86 and QEMU on CPU-bound workloads
@@ -10,19 +10,20 @@ SWIFT ?= swift
 SWIFT86 := .build/release/swift86
 RUN_FLAGS ?= -m 1G -append 'init=/bin/sh'
 
-all: emulator guest
+all: emulator guest disk
 
 emulator:
 	$(SWIFT) build -c release --product swift86
 
 run: all
-	$(SWIFT86) boot $(if $(APPEND),-m 1G -append "$(APPEND)",$(RUN_FLAGS)) $(GUEST_KERNEL)
+	$(SWIFT86) boot $(if $(APPEND),-m 1G -append "$(APPEND)",$(RUN_FLAGS)) \
+	    $(if $(DISK),-hda $(DISK) -snapshot) $(GUEST_KERNEL)
 
 # Tests run against release builds (an interpreter's debug build is 10-50x slower);
 # -enable-testing lets test targets use @testable imports.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 
-test: guest bench-images conformance-image
+test: guest disk bench-images conformance-image
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	SWIFT86_GUEST=$(GUEST_KERNEL) SWIFT86_BENCH_DIR=build/bench $(SWIFT) test $(TEST_FLAGS) --skip-build
 

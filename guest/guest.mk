@@ -3,6 +3,10 @@
 # Defines GUEST_KERNEL and the targets `guest` (build and check it) and `qemu` (boot it
 # on QEMU; APPEND="..." sets the command line, QEMU_EXTRA="..." adds flags such as
 # -initrd a,b, QEMU_MEM sets -m (default 1G, as make run), QEMU_EXPECT=N expects the guest to exit with N).
+# GUEST_DISK is the s86fs disk image (build/guest/disk.img, target `disk`: the user
+# programs, /etc/motd, /data/big and a 64 MiB swap area, made by guest/tools/mkfs.py);
+# `guest` does not build it. DISK is the image `qemu` (and the top-level `run`) attach,
+# with -snapshot so it is never changed: default $(GUEST_DISK), DISK= boots without a disk.
 # Paths are relative to the repository root.
 
 SWIFTC   ?= swiftc
@@ -16,11 +20,14 @@ QEMU_MEM ?= 1G
 APPEND   ?=
 QEMU_EXTRA ?=
 QEMU_EXPECT ?= 0
+PYTHON   ?= python3
 
 GUEST_DIR    := guest
 GUEST_BUILD  := build/guest
 GUEST_KERNEL := $(GUEST_BUILD)/kernel.elf
 GUEST_LDS    := $(GUEST_DIR)/link/kernel.ld
+GUEST_DISK   := $(GUEST_BUILD)/disk.img
+DISK         ?= $(GUEST_DISK)
 
 # Kernel sources: everything under these directories (guest/user/ is not kernel code:
 # it becomes the initramfs, below).
@@ -60,7 +67,7 @@ GUEST_LDFLAGS := -m elf_i386 -static -nostdlib --no-undefined --orphan-handling=
 QEMU_FLAGS := -accel tcg -icount shift=0 -display none -vga none -net none -serial stdio -monitor none \
     -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -m $(QEMU_MEM)
 
-.PHONY: guest qemu guest-clean
+.PHONY: guest disk qemu guest-clean
 
 ## guest: build the kernel ELF and check it holds no SSE/x87 instruction.
 guest: $(GUEST_BUILD)/kernel.checked
@@ -128,6 +135,17 @@ $(GUEST_BUILD)/initramfs.S: $(USER_BOX) $(USER_DIR)/etc/motd $(GUEST_DIR)/guest.
 $(GUEST_BUILD)/initramfs.o: $(GUEST_BUILD)/initramfs.S
 	$(CLANG) $(GUEST_CFLAGS) -c -o $@ $<
 
+## disk: build the s86fs disk image GUEST_DISK (docs/kernel.md, Part 3): the initramfs
+## files (every /bin/APPLET one inode, the multi-call binary; /etc/motd), /data/big (2 MiB
+## of generated text) and a GUEST_SWAP_MIB swap area at the end (a hole in the file).
+GUEST_MKFS     := $(GUEST_DIR)/tools/mkfs.py
+GUEST_SWAP_MIB := 64
+disk: $(GUEST_DISK)
+
+$(GUEST_DISK): $(GUEST_MKFS) $(USER_BOX) $(USER_DIR)/etc/motd $(GUEST_DIR)/guest.mk
+	$(PYTHON) $(GUEST_MKFS) -o $@ --swap-mib $(GUEST_SWAP_MIB) --gen-text /data/big=2097152 \
+	    $(foreach a,$(USER_APPLETS),/bin/$(a)=$(USER_BOX)) /etc/motd=$(USER_DIR)/etc/motd
+
 $(GUEST_BUILD)/link/kallsyms_stub.o: $(GUEST_DIR)/link/kallsyms_stub.S
 	@mkdir -p $(@D)
 	$(CLANG) $(GUEST_CFLAGS) -c -o $@ $<
@@ -170,11 +188,13 @@ $(GUEST_BUILD)/kernel.checked: $(GUEST_KERNEL)
 	fi
 	@touch $@
 
-## qemu: boot the kernel on QEMU with the serial line on stdout. The kernel leaves
+## qemu: boot the kernel on QEMU with the serial line on stdout, and the disk DISK
+## (default GUEST_DISK; DISK= for none) with -snapshot. The kernel leaves
 ## through isa-debug-exit: writing N makes QEMU exit with (N<<1)|1, so status 1 means
 ## it wrote 0 (success). Succeeds iff the guest wrote QEMU_EXPECT (default 0).
-qemu: $(GUEST_BUILD)/kernel.checked
-	@status=0; $(QEMU) $(QEMU_FLAGS) -kernel $(GUEST_KERNEL) \
+QEMU_DISK_FLAGS = -drive file=$(DISK),format=raw,if=ide -snapshot
+qemu: $(GUEST_BUILD)/kernel.checked $(DISK)
+	@status=0; $(QEMU) $(QEMU_FLAGS) -kernel $(GUEST_KERNEL) $(if $(DISK),$(QEMU_DISK_FLAGS)) \
 	    -append "$(if $(APPEND),$(APPEND),init=/bin/sh)" $(QEMU_EXTRA) || status=$$?; \
 	if [ $$status -ne $$(( ($(QEMU_EXPECT) << 1) | 1 )) ]; then \
 	    echo "qemu: exit status $$status, expected $$(( ($(QEMU_EXPECT) << 1) | 1 )) (guest exit code $(QEMU_EXPECT))" >&2; \
