@@ -170,6 +170,11 @@ public final class IOBus: MachineBus {
         return v
     }
 
+    /// A write to the ATA data port only moves a word into the sector buffer: no stop.
+    public func portWriteNeedsStop(_ port: UInt16) -> Bool {
+        !(port == 0x1F0 && disk != nil && map[0x1F0] == IOBus.ataDev)
+    }
+
     /// OUT: the low `size` (1, 2 or 4; other sizes are treated as 4) bytes of `value` to `port`.
     public func portWrite(_ port: UInt16, size: Int, value: UInt32) {
         let n = size == 1 ? 1 : (size == 2 ? 2 : 4)

@@ -62,7 +62,7 @@ extension CPU {
                     let v = try load(src, si, n)
                     bus.portWrite(port, size: n, value: v)
                     step(6)
-                    pendingEvents |= Event.irq | Event.stop
+                    pendingEvents |= bus.portWriteNeedsStop(port) ? Event.irq | Event.stop : Event.irq
                 }
                 iterations &+= 1
                 if !rep { break }

@@ -9,9 +9,19 @@ public protocol MachineBus: AnyObject {
     func portRead(_ port: UInt16, size: Int) -> UInt32
     /// Write the low `size` (1, 2 or 4) bytes of `value` to I/O port `port`.
     func portWrite(_ port: UInt16, size: Int, value: UInt32)
+    /// True if a write to `port` may need the machine loop's attention before the next
+    /// instruction (an exit request, a new timer deadline): OUT and OUTS then end the
+    /// run slice. A data port (the ATA PIO data register) says false, so REP OUTSW
+    /// runs at full speed.
+    func portWriteNeedsStop(_ port: UInt16) -> Bool
     /// Interrupt acknowledge cycle: the vector of the highest-priority pending IRQ.
     /// Called only when `interruptPending` is true and EFLAGS.IF = 1.
     func acknowledgeInterrupt() -> UInt8
     /// True when the interrupt controller asserts INTR.
     var interruptPending: Bool { get }
+}
+
+extension MachineBus {
+    /// By default every port write may need attention.
+    public func portWriteNeedsStop(_ port: UInt16) -> Bool { true }
 }

@@ -104,11 +104,10 @@ func ata_read(_ lba: UInt32, _ count: UInt32, _ buf: UInt32) -> Int32 {
     let bad = ata_check(lba, count)
     if bad != 0 { return bad }
     ata_setup(lba, count, ATA_CMD_READ)
-    let p = ptr(buf, UInt16.self)
-    for s in 0..<Int(count) {
+    for s in 0..<count {
         let r = ata_wait(true)
         if r != 0 { return r }
-        for i in 0..<256 { p[s * 256 + i] = inw(ATA_DATA) }
+        x86_insw(UInt32(ATA_DATA), buf &+ s &* ATA_SECTOR, 256)
     }
     return ata_wait(false)
 }
@@ -119,11 +118,10 @@ func ata_write(_ lba: UInt32, _ count: UInt32, _ buf: UInt32) -> Int32 {
     let bad = ata_check(lba, count)
     if bad != 0 { return bad }
     ata_setup(lba, count, ATA_CMD_WRITE)
-    let p = ptr(buf, UInt16.self)
-    for s in 0..<Int(count) {
+    for s in 0..<count {
         let r = ata_wait(true)
         if r != 0 { return r }
-        for i in 0..<256 { outw(ATA_DATA, p[s * 256 + i]) }
+        x86_outsw(UInt32(ATA_DATA), buf &+ s &* ATA_SECTOR, 256)
     }
     return ata_wait(false)
 }

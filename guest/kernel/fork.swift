@@ -109,7 +109,9 @@ let WNOHANG: UInt32 = 1
 /// sys_wait4(pid, status, options): reap a zombie child (pid -1: any), storing its
 /// wait status; sleeps until one exits unless WNOHANG. -ECHILD if there is no such
 /// child, -EINTR if a signal arrives first.
-func sys_wait4(_ pid: UInt32, _ ustatus: UInt32, _ options: UInt32) -> UInt32 {
+/// rusage != 0: a struct rusage (72 bytes) with ru_minflt and ru_majflt of the child
+/// and its reaped children.
+func sys_wait4(_ pid: UInt32, _ ustatus: UInt32, _ options: UInt32, _ rusage: UInt32) -> UInt32 {
     let me = current()
     while true {
         var found = false
@@ -121,7 +123,15 @@ func sys_wait4(_ pid: UInt32, _ ustatus: UInt32, _ options: UInt32) -> UInt32 {
             if task(c).pointee.state != TASK_ZOMBIE { continue }
             let cpid = task(c).pointee.pid
             if ustatus != 0 && !put_user(ustatus, task(c).pointee.exitCode) { return err(EFAULT) }
-            me.pointee.cminflt &+= task(c).pointee.minflt &+ task(c).pointee.cminflt
+            let minflt = task(c).pointee.minflt &+ task(c).pointee.cminflt
+            let majflt = task(c).pointee.majflt &+ task(c).pointee.cmajflt
+            if rusage != 0 {
+                var ok = access_ok(rusage, 72) && clear_user(rusage, 72) == 0
+                ok = ok && put_user(rusage &+ 32, minflt) && put_user(rusage &+ 36, majflt)
+                if !ok { return err(EFAULT) }
+            }
+            me.pointee.cminflt &+= minflt
+            me.pointee.cmajflt &+= majflt
             task_remove(c)
             free_task_struct(c)
             kmem_cache_shrink_all()              // give empty slabs back: meminfo returns to where it was
@@ -140,13 +150,28 @@ let PF_X: UInt32 = 1, PF_W: UInt32 = 2, PF_R: UInt32 = 4
 let MAX_ARG_PAGES_BYTES: UInt32 = 4096     // argv strings and pointers fit in one page
 let MAX_ARGS = 32
 
-/// elf_check(ino) -> true if initramfs file ino is a static i386 ELF executable.
+/// elf_headers(ino) -> a kernel page holding the first 4 KiB of file ino (zero past
+/// its end; the ELF and program headers must lie there), or 0 on OOM / I/O error.
+/// The caller frees it with free_page.
+func elf_headers(_ ino: UInt32) -> UInt32 {
+    let pg = __get_free_page(GFP_KERNEL | __GFP_ZERO)
+    if pg == 0 { return 0 }
+    if inode_read(ino, 0, pg, PAGE_SIZE) < 0 { free_page(pg); return 0 }
+    return pg
+}
+
+/// free_page(va): free a page from __get_free_page.
+func free_page(_ va: UInt32) { free_pages(virt_to_pfn(va), 0) }
+
+/// elf_check(ino) -> true if file ino is a static i386 ELF executable.
 func elf_check(_ ino: UInt32) -> Bool {
-    let i = inode(ino)
-    if i.size < 52 { return false }
-    let h = ptr(i.data, UInt8.self)
+    if inode(ino).size < 52 { return false }
+    let hdr = elf_headers(ino)
+    if hdr == 0 { return false }
+    defer { free_page(hdr) }
+    let h = ptr(hdr, UInt8.self)
     if h[0] != 0x7F || h[1] != 0x45 || h[2] != 0x4C || h[3] != 0x46 || h[4] != 1 { return false }
-    let w = ptr(i.data, UInt16.self)
+    let w = ptr(hdr, UInt16.self)
     return w[8] == 2 && w[9] == 3                     // ET_EXEC, EM_386
 }
 
@@ -155,16 +180,19 @@ func elf_check(_ ino: UInt32) -> Bool {
 /// stack VMA; 0 if the file is malformed or memory ran out. Maps no page.
 func load_elf(_ mm: UInt32, _ ino: UInt32) -> UInt32 {
     let i = inode(ino)
-    let w = ptr(i.data, UInt32.self)
+    let hdr = elf_headers(ino)
+    if hdr == 0 { return 0 }
+    defer { free_page(hdr) }
+    let w = ptr(hdr, UInt32.self)
     let entry = w[6], phoff = w[7]
-    let phnum = UInt32(ptr(i.data, UInt16.self)[22])
+    let phnum = UInt32(ptr(hdr, UInt16.self)[22])
     let m = mmp(mm)
     m.pointee.startCode = 0xFFFF_FFFF
     var brk: UInt32 = 0
     for k in 0..<phnum {
         let ph = phoff &+ k &* 32
-        if ph &+ 32 > i.size { return 0 }
-        let p = ptr(i.data &+ ph, UInt32.self)
+        if ph &+ 32 > min(i.size, PAGE_SIZE) || ph &+ 32 < ph { return 0 }
+        let p = ptr(hdr &+ ph, UInt32.self)
         if p[0] != PT_LOAD { continue }
         let off = p[1], vaddr = p[2], filesz = p[4], memsz = p[5], pflags = p[6]
         if vaddr < ELF_MIN_ADDR || vaddr &+ memsz > STACK_TOP - RLIMIT_STACK || off &+ filesz > i.size { return 0 }

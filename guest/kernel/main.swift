@@ -199,7 +199,10 @@ func start_userspace(_ arg: UInt32) -> Never {
     let path = kmalloc(n &+ 1, GFP_KERNEL)
     memcpy_k(path, arg, n)
     ptr(path &+ n, UInt8.self).pointee = 0
-    printk(.info).s("initramfs: ").u(nr_inodes()).s(" files").end()
+    // The root file system: s86fs on the disk if there is one, else the initramfs.
+    if !s86fs_mount() { printk(.info).s("initramfs: ").u(nr_inodes()).s(" files").end() }
+    swap_init()
+    reclaim_init()
     printk(.info).s("Run ").cstr(path).s(" as init process").end()
     spawn_init(path, arg &+ n)
     kfree(path)

@@ -31,8 +31,9 @@ struct Task {
     var files: UInt32          // NR_OPEN File addresses (0 = closed), kmalloc
     var comm: (UInt32, UInt32, UInt32, UInt32)   // command name, NUL-padded (16 bytes)
     var minflt: UInt32         // minor faults (page supplied without I/O)
-    var majflt: UInt32         // major faults (none until there is a disk)
+    var majflt: UInt32         // major faults (the page came from the disk)
     var cminflt: UInt32        // minor faults of waited-for children
+    var cmajflt: UInt32        // major faults of waited-for children
     var sigAddr: UInt32        // fault address of a pending SIGSEGV (si_addr)
     var sigCode: UInt32        // si_code of a pending SIGSEGV (SEGV_MAPERR / SEGV_ACCERR)
 }

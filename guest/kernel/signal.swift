@@ -1,6 +1,6 @@
 // signal.swift: signals: kill, rt_sigaction, delivery with an rt_sigframe on the user stack, rt_sigreturn, traps -> signals.
 
-let SIGILL: UInt32 = 4, SIGTRAP: UInt32 = 5, SIGFPE: UInt32 = 8, SIGKILL: UInt32 = 9
+let SIGILL: UInt32 = 4, SIGTRAP: UInt32 = 5, SIGBUS: UInt32 = 7, SIGFPE: UInt32 = 8, SIGKILL: UInt32 = 9
 let SIGSEGV: UInt32 = 11, SIGCHLD: UInt32 = 17, SIGSTOP: UInt32 = 19
 let SA_SIGINFO: UInt32 = 4, SA_NODEFER: UInt32 = 0x4000_0000, SA_RESETHAND: UInt32 = 0x8000_0000
 let SA_RESTORER: UInt32 = 0x0400_0000

@@ -4,7 +4,7 @@
 let EPERM: Int32 = 1, ENOENT: Int32 = 2, ESRCH: Int32 = 3, EINTR: Int32 = 4, E2BIG: Int32 = 7
 let ENOEXEC: Int32 = 8, EBADF: Int32 = 9, ECHILD: Int32 = 10, EAGAIN: Int32 = 11, ENOMEM: Int32 = 12
 let EACCES: Int32 = 13, EFAULT: Int32 = 14, EINVAL: Int32 = 22, EMFILE: Int32 = 24, EROFS: Int32 = 30
-let ENOSYS: Int32 = 38
+let ENOSYS: Int32 = 38, EIO: Int32 = 5, ESPIPE: Int32 = 29
 
 // System call numbers (arch/x86/entry/syscalls/syscall_32.tbl).
 let NR_exit: UInt32 = 1, NR_fork: UInt32 = 2, NR_read: UInt32 = 3, NR_write: UInt32 = 4
@@ -14,6 +14,7 @@ let NR_reboot: UInt32 = 88, NR_munmap: UInt32 = 91, NR_wait4: UInt32 = 114, NR_u
 let NR_mprotect: UInt32 = 125, NR_sched_yield: UInt32 = 158, NR_nanosleep: UInt32 = 162
 let NR_rt_sigreturn: UInt32 = 173, NR_rt_sigaction: UInt32 = 174, NR_mmap2: UInt32 = 192
 let NR_exit_group: UInt32 = 252, NR_sigreturn: UInt32 = 119
+let NR_lseek: UInt32 = 19, NR_dup2: UInt32 = 63
 
 @_extern(c, "copy_user") func copy_user(_ dst: UInt32, _ src: UInt32, _ n: UInt32) -> UInt32
 @_extern(c, "clear_user") func clear_user(_ dst: UInt32, _ n: UInt32) -> UInt32
@@ -74,8 +75,10 @@ func do_syscall(_ f: UnsafeMutablePointer<TrapFrame>) {
     case NR_write: ret = sys_write(r.ebx, r.ecx, r.edx)
     case NR_open: ret = sys_open(r.ebx, r.ecx)
     case NR_close: ret = sys_close(r.ebx)
-    case NR_waitpid: ret = sys_wait4(r.ebx, r.ecx, r.edx)
-    case NR_wait4: ret = sys_wait4(r.ebx, r.ecx, r.edx)
+    case NR_waitpid: ret = sys_wait4(r.ebx, r.ecx, r.edx, 0)
+    case NR_wait4: ret = sys_wait4(r.ebx, r.ecx, r.edx, r.esi)
+    case NR_lseek: ret = sys_lseek(r.ebx, r.ecx, r.edx)
+    case NR_dup2: ret = sys_dup2(r.ebx, r.ecx)
     case NR_execve: ret = do_execve(f, r.ebx, r.ecx)
     case NR_getpid: ret = current().pointee.pid
     case NR_getppid: ret = current().pointee.ppid
@@ -114,11 +117,16 @@ func fd_install(_ f: UInt32) -> UInt32 {
     return err(EMFILE)
 }
 
-/// sys_open(path, flags): open an initramfs or /proc file read-only.
+/// sys_open(path, flags): open a root file system or /proc file read-only, or
+/// /dev/null for anything.
 func sys_open(_ upath: UInt32, _ flags: UInt32) -> UInt32 {
     var buf: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     let k = addr(withUnsafeMutablePointer(to: &buf) { $0 })
     if strncpy_from_user(k, upath, 64) < 0 { return err(EFAULT) }
+    if cstr_is(k, "/dev/null") {
+        let n = file_alloc(FILE_NULL)
+        return n == 0 ? err(ENOMEM) : fd_install(n)
+    }
     var f = proc_open(k)
     if f == 0 {
         if cstr_prefix(k, "/proc/") { return err(ENOENT) }
@@ -150,6 +158,7 @@ func sys_close(_ fd: UInt32) -> UInt32 {
 func sys_write(_ fd: UInt32, _ ubuf: UInt32, _ n: UInt32) -> UInt32 {
     let f = fd_file(fd)
     if f == 0 { return err(EBADF) }
+    if filep(f).pointee.kind == FILE_NULL { return n }
     if filep(f).pointee.kind != FILE_CONSOLE { return err(EBADF) }
     var chunk: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     let k = addr(withUnsafeMutablePointer(to: &chunk) { $0 })
@@ -189,11 +198,73 @@ func sys_read(_ fd: UInt32, _ ubuf: UInt32, _ n: UInt32) -> UInt32 {
         }
         return got
     }
+    if p.pointee.kind == FILE_NULL { return 0 }
     let avail = p.pointee.pos < p.pointee.size ? p.pointee.size &- p.pointee.pos : 0
     let m = min(n, avail)
+    if p.pointee.kind == FILE_INODE && inode(p.pointee.inode).ino != 0 {
+        return file_read_cached(p, ubuf, m)
+    }
     if m > 0 && !copy_to_user(ubuf, p.pointee.data &+ p.pointee.pos, m) { return err(EFAULT) }
     p.pointee.pos &+= m
     return m
+}
+
+/// file_read_cached(p, ubuf, m) -> bytes copied (m, or fewer before a fault) from
+/// s86fs file p at its position through the page cache, or -errno. Each page is held
+/// (a reference) while copy_to_user may fault and reclaim.
+func file_read_cached(_ p: UnsafeMutablePointer<File>, _ ubuf: UInt32, _ m: UInt32) -> UInt32 {
+    let ino = inode(p.pointee.inode).ino
+    var done: UInt32 = 0
+    while done < m {
+        let pos = p.pointee.pos
+        var major = false
+        let pfn = read_cache_page(ino, pos >> PAGE_SHIFT, &major)
+        if pfn == NIL_PFN { return done > 0 ? done : err(Cache.lastError == -12 ? ENOMEM : EIO) }
+        let inPage = pos & ~PAGE_MASK
+        let c = min(m &- done, PAGE_SIZE &- inPage)
+        let ok = copy_to_user(ubuf &+ done, kmap(pfn) &+ inPage, c)
+        kunmap(pfn)
+        put_cache_page(pfn)
+        if !ok { return done > 0 ? done : err(EFAULT) }
+        p.pointee.pos &+= c
+        done &+= c
+    }
+    return done
+}
+
+let SEEK_SET: UInt32 = 0, SEEK_CUR: UInt32 = 1, SEEK_END: UInt32 = 2
+
+/// sys_lseek(fd, off, whence) -> the new position of a file, or -errno (-ESPIPE on
+/// the console, -EINVAL for a negative result).
+func sys_lseek(_ fd: UInt32, _ off: UInt32, _ whence: UInt32) -> UInt32 {
+    let f = fd_file(fd)
+    if f == 0 { return err(EBADF) }
+    let p = filep(f)
+    if p.pointee.kind == FILE_CONSOLE { return err(ESPIPE) }
+    if p.pointee.kind == FILE_NULL { return 0 }
+    let base: Int64
+    switch whence {
+    case SEEK_SET: base = 0
+    case SEEK_CUR: base = Int64(p.pointee.pos)
+    case SEEK_END: base = Int64(p.pointee.size)
+    default: return err(EINVAL)
+    }
+    let to = base + Int64(Int32(bitPattern: off))
+    if to < 0 || to > 0x7FFF_FFFF { return err(EINVAL) }
+    p.pointee.pos = UInt32(to)
+    return p.pointee.pos
+}
+
+/// sys_dup2(old, new) -> new, now referring to old's file (new closed first if open).
+func sys_dup2(_ old: UInt32, _ new: UInt32) -> UInt32 {
+    let f = fd_file(old)
+    if f == 0 || new >= UInt32(NR_OPEN) { return err(EBADF) }
+    if old == new { return new }
+    let fds = ptr(current().pointee.files, UInt32.self)
+    if fds[Int(new)] != 0 { fput(fds[Int(new)]) }
+    fget(f)
+    fds[Int(new)] = f
+    return new
 }
 
 /// put_byte_user(ua, b) -> true if stored.

@@ -7,13 +7,14 @@ let PF_USER: UInt32 = 1 << 2     // the access came from ring 3
 
 /// do_page_fault(f, address): handle #PF at address (CR2). A user address in a VMA
 /// that allows the access (or just below a stack VMA, which then grows) gets its page
-/// from handle_mm_fault: a minor fault. Otherwise: from user mode, the
+/// from handle_mm_fault: a minor fault, or a major one when it waited for the disk. Otherwise: from user mode, the
 /// "segfault at" log line and SIGSEGV; from the kernel inside copy_user/clear_user,
 /// resume at the exception table's fixup (-EFAULT); any other kernel fault is an oops.
 func do_page_fault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32) {
     let err = f.pointee.error
     let mm = Sched.current == 0 ? 0 : current().pointee.mm     // no tasks yet: every fault is an oops
     let user = user_mode(f)
+    if address < TASK_SIZE && mm != 0 { Vmstat.pgfault &+= 1 }
     if address < TASK_SIZE && mm != 0 && (user || search_exception_table(f.pointee.eip) != 0) {
         let v = find_vma(mm, address)
         var good = v != 0
@@ -43,6 +44,14 @@ func do_page_fault(_ f: UnsafeMutablePointer<TrapFrame>, _ address: UInt32) {
             case .ok:
                 current().pointee.minflt &+= 1
                 return
+            case .major:
+                current().pointee.majflt &+= 1
+                Vmstat.pgmajfault &+= 1
+                return
+            case .sigbus:
+                printk(.err).cstr(comm_addr(Sched.current)).s("[").u(current().pointee.pid).s("]: bus error at ")
+                    .xr(address, 0).s(" (I/O error)").end()
+                do_exit(SIGBUS)
             case .oom:
                 printk(.err).s("Out of memory: killed process ").u(current().pointee.pid).s(" (").cstr(comm_addr(Sched.current)).s(")").end()
                 do_exit(SIGKILL)

@@ -35,22 +35,29 @@ func user_pte(_ mm: UInt32, _ va: UInt32, _ alloc: Bool) -> UnsafeMutablePointer
     page(pfn).pointee.mapcount &+= 1
 }
 
-/// put_page(pfn): drop one mapping of a user frame; the last one frees it.
+/// put_page(pfn): drop one mapping of a user frame; the last one frees it. A
+/// swap-cache frame left with only the cache's reference, whose slot nobody else
+/// holds, is freed with its slot.
 func put_page(_ pfn: UInt32) {
     let p = page(pfn)
     p.pointee.mapcount &-= 1
-    if p.pointee.refcount > 1 { p.pointee.refcount &-= 1; return }
+    if p.pointee.refcount > 1 {
+        p.pointee.refcount &-= 1
+        if p.pointee.refcount == 1 && p.pointee.flags & PG_swapcache != 0 && swap_map(p.pointee.priv).pointee == 1 {
+            delete_from_swap_cache(pfn)
+            p.pointee.refcount = 1
+            p.pointee.mapcount = -1
+            free_pages(pfn, 0)
+        }
+        return
+    }
     p.pointee.mapcount = -1
     free_pages(pfn, 0)
 }
 
 /// alloc_user_page() -> a new frame for user memory (HIGHMEM first, as GFP_HIGHUSER),
-/// mapcount 0, or NIL_PFN.
-func alloc_user_page() -> UInt32 {
-    let pfn = alloc_pages(GFP_HIGHUSER, 0)
-    if pfn != NIL_PFN { page(pfn).pointee.mapcount = 0 }
-    return pfn
-}
+/// mapcount 0, or NIL_PFN; reclaims first when memory is low (swap.swift).
+func alloc_user_page() -> UInt32 { alloc_reclaimable_page() }
 
 /// fill_page(pfn, vma, va): the contents of user page va of vma into frame pfn:
 /// zeros, or the file's bytes (zero past the file's end or the VMA's fileEnd), written
@@ -84,7 +91,9 @@ func memcpy_k(_ dst: UInt32, _ src: UInt32, _ n: UInt32) {
 /// FaultResult: what handle_mm_fault did.
 enum FaultResult {
     case ok       // a page was supplied or made writable: a minor fault
+    case major    // ... after waiting for the disk (page cache miss, swap-in): a major fault
     case oom      // no memory for the page or its page table
+    case sigbus   // the disk failed to supply the page
 }
 
 /// handle_mm_fault(mm, v, address, write) -> the outcome of resolving an access the
@@ -96,6 +105,10 @@ func handle_mm_fault(_ mm: UInt32, _ v: UInt32, _ address: UInt32, _ write: Bool
     guard let pte = user_pte(mm, va, true) else { return .oom }
     let vm = vmap(v).pointee
     if pte.pointee & _PAGE_PRESENT == 0 {
+        if pte.pointee != 0 { return do_swap_page(mm, v, pte, address, write) }
+        if vm.inode != 0 && va < vm.fileEnd && inode(vm.inode).ino != 0 {
+            return do_file_page(mm, vm, pte, address, write, fault)
+        }
         let pfn = alloc_user_page()
         if pfn == NIL_PFN { return .oom }
         fill_page(pfn, vm, va)
@@ -103,14 +116,51 @@ func handle_mm_fault(_ mm: UInt32, _ v: UInt32, _ address: UInt32, _ write: Bool
         pte.pointee = (pfn << PAGE_SHIFT) | pte_prot(vm.flags)
         mmp(mm).pointee.rss &+= 1
         flush_user_page(mm, va)
-        // A minor fault: nothing waited for I/O. ("major" does not exist yet: no disk,
-        // no swap; a file page is copied from the initramfs in memory.)
+        // A minor fault: nothing waited for I/O (zeros, or a file page copied from the
+        // initramfs in memory).
         if fault { fault_event(kind: "minor", pid: fault_pid(), addr: address, pfn: pfn) }
         return .ok
     }
     if write && pte.pointee & _PAGE_RW == 0 { return do_wp_page(mm, pte, address) }
     flush_user_page(mm, va)            // a stale TLB entry: the page is fine now (no event)
     return .ok
+}
+
+/// do_file_page(mm, vm, pte, address, write, fault) -> the outcome of the first touch
+/// of a page of an s86fs file mapping: the page-cache page (read from the disk on a
+/// miss: a major fault). A page wholly inside the file part of the VMA is mapped
+/// itself, read-only (a write to a private mapping then copies it, as COW); a write
+/// fault on a private mapping, or the page where the file part ends (the rest reads
+/// as zero: bss), gets a private copy.
+func do_file_page(_ mm: UInt32, _ vm: Vma, _ pte: UnsafeMutablePointer<UInt32>, _ address: UInt32, _ write: Bool, _ fault: Bool) -> FaultResult {
+    let va = address & PAGE_MASK
+    let index = (vm.pgoff &+ (va &- vm.start)) >> PAGE_SHIFT
+    var major = false
+    let cp = read_cache_page(inode(vm.inode).ino, index, &major)
+    if cp == NIL_PFN { return Cache.lastError == -12 ? .oom : .sigbus }
+    if pte.pointee != 0 { panic("do_file_page: PTE changed during the read") }
+    var pfn = cp
+    if va &+ PAGE_SIZE <= vm.fileEnd && !(write && vm.flags & VM_SHARED == 0) {
+        page(cp).pointee.mapcount &+= 1               // read_cache_page's reference is the mapping's
+        pte.pointee = (cp << PAGE_SHIFT) | (pte_prot(vm.flags) & ~(vm.flags & VM_SHARED != 0 ? 0 : _PAGE_RW))
+    } else {
+        pfn = alloc_user_page()
+        if pfn == NIL_PFN { put_cache_page(cp); return .oom }
+        let src = kmap_atomic(cp)
+        let dst = kmap_atomic(pfn)
+        let n = min(PAGE_SIZE, vm.fileEnd &- va)
+        memcpy_k(dst, src, n)
+        if n < PAGE_SIZE { memset_bytes(dst &+ n, 0, PAGE_SIZE &- n) }
+        kunmap_atomic(dst)
+        kunmap_atomic(src)
+        put_cache_page(cp)
+        get_page_first(pfn)
+        pte.pointee = (pfn << PAGE_SHIFT) | pte_prot(vm.flags)
+    }
+    mmp(mm).pointee.rss &+= 1
+    flush_user_page(mm, va)
+    if fault { fault_event(kind: major ? "major" : "minor", pid: fault_pid(), addr: address, pfn: pfn) }
+    return major ? .major : .ok
 }
 
 /// get_page_first(pfn): the first mapping of a new frame (refcount stays 1).
@@ -128,7 +178,7 @@ func do_wp_page(_ mm: UInt32, _ pte: UnsafeMutablePointer<UInt32>, _ address: UI
 #if INJECT_COW_ALWAYS_COPY
     let reuse = false                  // injected bug: always copy, even the only user
 #else
-    let reuse = page(old).pointee.refcount == 1
+    let reuse = page(old).pointee.flags & PG_filecache == 0 && reuse_swap_page(old) && page(old).pointee.refcount == 1
 #endif
     if reuse {
         pte.pointee |= _PAGE_RW
@@ -137,7 +187,15 @@ func do_wp_page(_ mm: UInt32, _ pte: UnsafeMutablePointer<UInt32>, _ address: UI
         fault_event(kind: "cow-reuse", pid: fault_pid(), addr: address, pfn: old)
         return .ok
     }
+    let orig = pte.pointee
+    page(old).pointee.refcount &+= 1   // hold the frame: reclaim may unmap it while we allocate
     let new = alloc_user_page()
+    page(old).pointee.refcount &-= 1
+    if pte.pointee != orig {           // reclaim swapped it out: undo, the access faults again
+        if new != NIL_PFN { page(new).pointee.mapcount = -1; free_pages(new, 0) }
+        if page(old).pointee.refcount == 0 { panic("do_wp_page: frame lost") }
+        return .ok
+    }
     if new == NIL_PFN { return .oom }
     let src = kmap_atomic(old)
     let dst = kmap_atomic(new)
@@ -170,6 +228,10 @@ func zap_page_range(_ mm: UInt32, _ start: UInt32, _ end: UInt32) {
             pte.pointee = 0
             mmp(mm).pointee.rss &-= 1
             flush_user_page(mm, va)
+        } else if pte.pointee != 0 {
+            swap_free(swp_slot(pte.pointee))
+            pte.pointee = 0
+            mmp(mm).pointee.swapEnts &-= 1
         }
         va &+= PAGE_SIZE
     }
@@ -218,6 +280,8 @@ func dup_mm(_ old: UInt32) -> UInt32 {
     mmp(m).pointee.totalVm = 0
     mmp(m).pointee.rss = 0
     mmp(m).pointee.ptPages = 0
+    mmp(m).pointee.swapEnts = 0
+    mmp(m).pointee.swapAddress = 0
     var v = o.mmap
     while v != 0 {
         let s = vmap(v).pointee
@@ -227,8 +291,17 @@ func dup_mm(_ old: UInt32) -> UInt32 {
         insert_vm_struct(m, n)
         var va = s.start
         while va < s.end {
-            if let spte = user_pte(old, va, false), spte.pointee & _PAGE_PRESENT != 0 {
+            if let spte = user_pte(old, va, false), spte.pointee != 0 {
+                // (allocating the child's page table may reclaim: read the parent's PTE after)
                 guard let dpte = user_pte(m, va, true) else { exit_mmap(m); return 0 }
+                if is_swap_pte(spte.pointee) {
+                    swap_duplicate(swp_slot(spte.pointee))
+                    dpte.pointee = spte.pointee
+                    mmp(m).pointee.swapEnts &+= 1
+                    va &+= PAGE_SIZE
+                    continue
+                }
+                if spte.pointee == 0 { va &+= PAGE_SIZE; continue }
 #if INJECT_NO_WP_ON_FORK
                 // injected bug: private pages stay writable, parent and child share them
 #else

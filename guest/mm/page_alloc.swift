@@ -278,7 +278,9 @@ func free_pages(_ pfn: UInt32, _ order: UInt32) {
     for i in 0..<(UInt32(1) << order) {
         let q = page(pfn &+ i)
         q.pointee.refcount = 0
-        q.pointee.flags &= ~(PG_slab | PG_head | PG_vmalloc | PG_pgtable)
+        q.pointee.flags &= ~(PG_slab | PG_head | PG_vmalloc | PG_pgtable | PG_filecache | PG_swapcache
+                             | PG_dirty | PG_referenced)
+        if q.pointee.flags & PG_lru != 0 { panic("free_pages: page still on the LRU") }
         q.pointee.priv = 0
         q.pointee.virtual = 0
     }

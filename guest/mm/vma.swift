@@ -30,6 +30,8 @@ struct MmStruct {
     var rss: UInt32          // pages mapped
     var exeInode: UInt32     // the executable (inode index + 1) for /proc/PID/maps
     var ptPages: UInt32      // page tables
+    var swapEnts: UInt32     // swap PTEs (pages of this mm out in swap): VmSwap
+    var swapAddress: UInt32  // where swap_out scans this mm next
 }
 
 /// Vma: struct vm_area_struct, [start, end) of one mapping.
@@ -71,7 +73,8 @@ func mm_alloc() -> UInt32 {
     page(virt_to_pfn(pgd)).pointee.flags |= PG_pgtable
     mmp(m).pointee = MmStruct(pgd: pgd, mmap: 0, mapCount: 0, startCode: 0, endCode: 0, startData: 0,
                               endData: 0, startBrk: 0, brk: 0, startStack: 0, mmapBase: MMAP_BASE,
-                              totalVm: 0, rss: 0, exeInode: 0, ptPages: 0)
+                              totalVm: 0, rss: 0, exeInode: 0, ptPages: 0,
+                              swapEnts: 0, swapAddress: 0)
     return m
 }
 

@@ -38,6 +38,34 @@ x86_inw:
     inw %dx, %ax
     ret
 
+/* x86_insw(port, buf, count): read `count` 16-bit words from I/O port `port` into
+   buf (rep insw, as Linux's insw: the ATA data port's PIO transfer). */
+.globl x86_insw
+.type x86_insw, @function
+x86_insw:
+    pushl %edi
+    movzwl 8(%esp), %edx
+    movl 12(%esp), %edi
+    movl 16(%esp), %ecx
+    cld
+    rep insw %dx, %es:(%edi)
+    popl %edi
+    ret
+
+/* x86_outsw(port, buf, count): write `count` 16-bit words from buf to I/O port
+   `port` (rep outsw). */
+.globl x86_outsw
+.type x86_outsw, @function
+x86_outsw:
+    pushl %esi
+    movzwl 8(%esp), %edx
+    movl 12(%esp), %esi
+    movl 16(%esp), %ecx
+    cld
+    rep outsw %ds:(%esi), %dx
+    popl %esi
+    ret
+
 /* x86_outl(port, value): write the 32-bit `value` to I/O port `port`. */
 .globl x86_outl
 .type x86_outl, @function

@@ -52,6 +52,9 @@
     UInt8(truncatingIfNeeded: x86_inb(UInt32(port)))
 }
 
+@_extern(c, "x86_insw") func x86_insw(_ port: UInt32, _ buf: UInt32, _ count: UInt32)
+@_extern(c, "x86_outsw") func x86_outsw(_ port: UInt32, _ buf: UInt32, _ count: UInt32)
+
 /// outw(port, v): write the 16-bit v to I/O port `port`.
 @inline(__always) func outw(_ port: UInt16, _ value: UInt16) {
     x86_outw(UInt32(port), UInt32(value))
