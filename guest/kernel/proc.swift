@@ -59,9 +59,12 @@ struct Sched {
 @inline(__always) func task_slot(_ i: Int) -> UInt32 { Sched.tasks.unsafelyUnwrapped[i] }
 
 /// sched_init(): make the boot thread the idle task (pid 0, slot 0, no mm, boot stack).
+/// The timer interrupt may run at any point in here; it does nothing until
+/// Sched.current is set, last.
 func sched_init() {
-    Sched.tasks = ptr(kmalloc(UInt32(NR_TASKS * 4), GFP_KERNEL), UInt32.self)
-    for i in 0..<NR_TASKS { Sched.tasks.unsafelyUnwrapped[i] = 0 }
+    let table = ptr(kmalloc(UInt32(NR_TASKS * 4), GFP_KERNEL), UInt32.self)
+    for i in 0..<NR_TASKS { table[i] = 0 }
+    Sched.tasks = table
     Sched.cacheTask = kmem_cache_create("task_struct", UInt32(MemoryLayout<Task>.stride), 4)
     let idle = alloc_task_struct()
     task(idle).pointee.pid = 0
@@ -221,7 +224,9 @@ func wake_up_process(_ t: UInt32) {
 /// charge the running task's time slice (at 0 it is preempted on its way to user mode).
 func timer_interrupt() {
     Timer.jiffies &+= 1
-    guard let tasks = Sched.tasks else { return }
+    // Before sched_init has made the idle task there is no task to charge (a tick
+    // between its two stores used to dereference task 0: "ptr: null address").
+    guard let tasks = Sched.tasks, Sched.current != 0 else { return }
     for i in 1..<NR_TASKS {
         let t = tasks[i]
         if t != 0 && task(t).pointee.state == TASK_INTERRUPTIBLE && task(t).pointee.waitChan == 1

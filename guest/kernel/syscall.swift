@@ -425,7 +425,8 @@ func sys_mmap2(_ a: UInt32, _ len0: UInt32, _ prot: UInt32, _ flags: UInt32, _ f
 }
 
 /// sys_mprotect(addr, len, prot): change the VMA flags of [addr, addr+len) and the
-/// present PTEs; -ENOMEM if part of the range is not mapped.
+/// present PTEs; -ENOMEM if part of the range is not mapped, -EACCES for write
+/// access to a shared file mapping (the file system is read-only).
 func sys_mprotect(_ a: UInt32, _ len0: UInt32, _ prot: UInt32) -> UInt32 {
     let mm = current().pointee.mm
     if a & ~PAGE_MASK != 0 { return err(EINVAL) }
@@ -435,6 +436,8 @@ func sys_mprotect(_ a: UInt32, _ len0: UInt32, _ prot: UInt32) -> UInt32 {
     var v = find_vma(mm, a)
     while cur < end {                                  // the range must be fully mapped
         if v == 0 || vmap(v).pointee.start > cur { return err(ENOMEM) }
+        // a shared file mapping of the read-only file system cannot become writable
+        if prot & PROT_WRITE != 0 && vmap(v).pointee.flags & VM_SHARED != 0 && vmap(v).pointee.inode != 0 { return err(EACCES) }
         cur = vmap(v).pointee.end
         v = vmap(v).pointee.next
     }
