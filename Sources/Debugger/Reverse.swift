@@ -90,7 +90,9 @@ extension Debugger {
             case "save":
                 guard w.count > 1 else { return "snapshot save NAME" }
                 let s = saveSnapshot(w[1])
-                return "Snapshot \(w[1]) saved at instruction \(s.icount) (\(s.memoryBytes >> 10) KiB of RAM)"
+                let n = s.diskBytes / 512
+                let disk = n > 0 ? ", \(n) written disk sector\(n == 1 ? "" : "s")" : ""
+                return "Snapshot \(w[1]) saved at instruction \(s.icount) (\(s.memoryBytes >> 10) KiB of RAM\(disk))"
             case "load":
                 guard w.count > 1, loadSnapshot(w[1]) else { return "snapshot: no snapshot '\(w.count > 1 ? w[1] : "")'" }
                 return "Snapshot \(w[1]) loaded\n" + currentLine()

@@ -64,6 +64,8 @@ public final class ATADisk {
         var irqPending = false
         /// Written sectors in snapshot mode.
         var overlay: [UInt64: [UInt8]] = [:]
+        /// Bytes of written sectors in the overlay.
+        public var overlayBytes: Int { overlay.count * 512 }
     }
     var s = State()
 
@@ -335,7 +337,14 @@ public final class ATADisk {
 
     // MARK: snapshots
 
+    /// The controller state and, in snapshot mode, the overlay of written sectors. Cheap:
+    /// the overlay and the transfer buffer are shared copy-on-write with the running disk;
+    /// its next write after a save copies the overlay's table (one entry per written
+    /// sector, the sectors' bytes stay shared).
     public func saveState() -> State { s }
-    /// The interrupt line's level is part of the PIC's saved state, so it is not driven here.
+    /// Back to a saved state: the registers, a PIO transfer in flight at the same word, the
+    /// pending interrupt and nIEN, and the overlay (so reads see the sectors as they were).
+    /// Writes already made to the file (not in snapshot mode) are not undone. The
+    /// interrupt line's level is part of the PIC's saved state, so it is not driven here.
     public func restoreState(_ st: State) { s = st }
 }

@@ -3,6 +3,12 @@ import X86CPU
 
 /// A complete machine state: restoring it and running on gives exactly the run that
 /// followed the save (the machine is deterministic; console input is replayed from the log).
+///
+/// The ATA disk is included through the bus: its controller state (registers, a PIO
+/// transfer in flight, the pending interrupt) and, in `-snapshot` mode, the overlay of
+/// written sectors, so a restore gives back exactly the disk the guest saw. A disk that
+/// writes through to its file keeps the writes made after the save (only the controller
+/// state is restored).
 public struct MachineSnapshot: Sendable {
     public let cpu: CPUState
     let memory: MemoryImage
@@ -13,6 +19,9 @@ public struct MachineSnapshot: Sendable {
     public var icount: UInt64 { cpu.icount }
     /// Bytes of RAM held.
     public var memoryBytes: Int { memory.byteCount }
+    /// Bytes of written disk sectors held (the `-snapshot` overlay; 0 without a disk or
+    /// when writes go to the file). Shared with the running disk until it writes again.
+    public var diskBytes: Int { bus.disk?.overlayBytes ?? 0 }
 }
 
 extension Machine {

@@ -10,7 +10,8 @@ import Glibc
 ///     image build/guest/kernel.elf          # path relative to the current directory
 ///     ram 1G
 ///     append init=/bin/sh
-///     boot-until "# "                       # snapshot after boot: runs sharing image/ram/append/boot-until start there
+///     disk disk.img                         # raw image as the primary master, in -snapshot mode (never written)
+///     boot-until "# "                       # snapshot after boot: runs sharing image/ram/append/disk/boot-until start there
 ///     input "cowdemo\n"                     # console input (\n \t \\ \" escapes)
 ///     budget 3000000000                     # instruction budget (exceeding it fails)
 ///     expect-exit 1                         # process exit status (isa-debug-exit (V<<1)|1)
@@ -24,6 +25,8 @@ struct Scenario {
     var image = "build/guest/kernel.elf"
     var ram: UInt64 = 128 << 20
     var append = ""
+    /// Raw disk image (primary master), writes kept in memory; nil: no disk.
+    var disk: String?
     var bootUntil: String?
     var input: [UInt8] = []
     var budget: UInt64 = 2_000_000_000
@@ -49,6 +52,7 @@ struct Scenario {
             case "image": s.image = rest
             case "ram": s.ram = try parseSize(rest)
             case "append": s.append = rest
+            case "disk": guard !rest.isEmpty else { throw fail("disk FILE") }; s.disk = rest
             case "boot-until": s.bootUntil = unquote(rest)
             case "input": s.input += Array(unquote(rest).utf8)
             case "budget": guard let v = parseNumber(rest) else { throw fail("bad budget") }; s.budget = v
@@ -156,7 +160,8 @@ func runScenario(_ s: Scenario, update: Bool,
     let box: EventLogBox
     var consolePath: String
     var consoleStart = 0
-    let key = "\(s.image)|\(s.ram)|\(s.append)|\(s.bootUntil ?? "")"
+    // everything the boot depends on: scenarios agreeing on all of it share the post-boot snapshot
+    let key = "\(s.image)|\(s.ram)|\(s.append)|\(s.disk ?? "")|\(s.bootUntil ?? "")"
     if let until = s.bootUntil, let (m, snap, b, path, offset) = snapshots[key] {
         machine = m; box = b; consolePath = path; consoleStart = offset
         machine.restoreSnapshot(snap)
@@ -166,6 +171,9 @@ func runScenario(_ s: Scenario, update: Bool,
         var config = Machine.Config()
         config.ramSize = s.ram
         config.commandLine = s.append
+        // snapshot mode: the file is opened read-only; the written sectors live in the
+        // machine (and in its snapshots), so every scenario starts from the same disk
+        if let d = s.disk { config.disk = Machine.DiskConfig(path: d, snapshot: true) }
         consolePath = "/tmp/swift86-scenario-\(getpid())-\(snapshots.count).out"
         config.serial = .capture(consolePath)
         machine = try Machine(config: config)

@@ -282,14 +282,117 @@ final class ATADiskTests: XCTestCase {
         }
     }
 
-    func testMachineConfigAttachesDisk() throws {
+    // MARK: machine snapshots
+
+    func makeMachine(snapshot: Bool) throws -> Machine {
         var c = Machine.Config()
         c.ramSize = 2 << 20
         c.serial = .none
-        c.disk = Machine.DiskConfig(path: imagePath, snapshot: true)
-        let m = try Machine(config: c)
+        c.disk = Machine.DiskConfig(path: imagePath, snapshot: snapshot)
+        return try Machine(config: c)
+    }
+
+    /// A sector of `v`, as bytes.
+    func filled(_ v: UInt8) -> [UInt8] { [UInt8](repeating: v, count: 512) }
+
+    /// WRITE SECTORS of whole sectors through the data port, 16 bits at a time.
+    func writeSectors(_ bus: IOBus, lba: UInt32, _ data: [[UInt8]]) {
+        select(bus, lba: lba, count: UInt8(data.count))
+        bus.portWrite(0x1F7, size: 1, value: 0x30)
+        for d in data { writeWords(bus, d, 0..<256) }
+        XCTAssertEqual(status(bus), 0x50)
+    }
+
+    /// Words `words` of the sector `d` to the data port.
+    func writeWords(_ bus: IOBus, _ d: [UInt8], _ words: Range<Int>) {
+        for i in words { bus.portWrite(0x1F0, size: 2, value: UInt32(d[2 * i]) | UInt32(d[2 * i + 1]) << 8) }
+    }
+
+    func readSectors(_ bus: IOBus, lba: UInt32, count: UInt8) -> [[UInt8]] {
+        select(bus, lba: lba, count: count)
+        bus.portWrite(0x1F7, size: 1, value: 0x20)
+        return (0..<Int(count)).map { _ in readSector(bus) }
+    }
+
+    func testMachineConfigAttachesDisk() throws {
+        let m = try makeMachine(snapshot: true)
         XCTAssertEqual(m.bus.disk?.sectorCount, UInt64(sectors))
+        XCTAssertEqual(m.saveSnapshot().diskBytes, 0)
+    }
+
+    /// -snapshot mode: a machine snapshot holds the written sectors; writes made after it
+    /// are gone after a restore, and reads through the ports see the disk as it was.
+    func testMachineSnapshotRestoresWrittenSectors() throws {
+        let before = fileBytes()
+        let m = try makeMachine(snapshot: true)
+        writeSectors(m.bus, lba: 3, [filled(0xA3), filled(0xA4)])
         let snap = m.saveSnapshot()
+        XCTAssertEqual(snap.diskBytes, 1024)
+        writeSectors(m.bus, lba: 4, [filled(0xB4), filled(0xB5)])      // over a saved sector, and a new one
+        XCTAssertEqual(readSectors(m.bus, lba: 3, count: 3), [filled(0xA3), filled(0xB4), filled(0xB5)])
+        XCTAssertEqual(m.saveSnapshot().diskBytes, 1536)
         m.restoreSnapshot(snap)
+        XCTAssertEqual(readSectors(m.bus, lba: 2, count: 4), [expected(2), filled(0xA3), filled(0xA4), expected(5)])
+        XCTAssertEqual(snap.diskBytes, 1024, "the running disk's writes leaked into the snapshot")
+        // a snapshot can be restored again, after more writes
+        writeSectors(m.bus, lba: 3, [filled(0xC3)])
+        m.restoreSnapshot(snap)
+        XCTAssertEqual(readSectors(m.bus, lba: 3, count: 1), [filled(0xA3)])
+        XCTAssertEqual(fileBytes(), before)
+    }
+
+    /// A write in flight: the snapshot keeps the registers, the partly filled buffer and its
+    /// position, the pending interrupt and nIEN; the guest finishes the write after a restore.
+    func testMachineSnapshotMidWrite() throws {
+        let m = try makeMachine(snapshot: true)
+        let bus = m.bus
+        bus.portWrite(0x3F6, size: 1, value: UInt32(ATADisk.nIEN))
+        let first = filled(0x11), second = (0..<512).map { UInt8(truncatingIfNeeded: $0 * 3) }
+        select(bus, lba: 20, count: 2)
+        bus.portWrite(0x1F7, size: 1, value: 0x30)
+        writeWords(bus, first, 0..<256)                   // sector 20 done: IRQ pending (masked by nIEN)
+        writeWords(bus, second, 0..<100)                  // sector 21: 100 of 256 words
+        let snap = m.saveSnapshot()
+        // scribble: finish with other data, clear nIEN, run other commands
+        writeWords(bus, filled(0xEE), 100..<256)
+        bus.portWrite(0x3F6, size: 1, value: 0)
+        _ = readSectors(bus, lba: 7, count: 2)
+        bus.portWrite(0x1F7, size: 1, value: 0xEC)
+        m.restoreSnapshot(snap)
+        let st = bus.disk!.saveState()
+        XCTAssertEqual(st.transfer, .write)
+        XCTAssertEqual(st.lba, 21)
+        XCTAssertEqual(st.remaining, 1)
+        XCTAssertEqual(st.bufferPos, 200)
+        XCTAssertTrue(st.irqPending)
+        XCTAssertEqual(st.control, ATADisk.nIEN)
+        XCTAssertEqual(bus.portRead(0x1F2, size: 1), 2)   // the task file as the guest left it
+        XCTAssertEqual(bus.portRead(0x1F3, size: 1), 20)
+        XCTAssertEqual(altStatus(bus), 0x58)              // DRQ: more data wanted
+        writeWords(bus, second, 100..<256)
+        XCTAssertEqual(status(bus), 0x50)
+        XCTAssertFalse(bus.disk!.saveState().irqPending)
+        XCTAssertEqual(readSectors(bus, lba: 20, count: 2), [first, second])
+    }
+
+    /// Writing through to the file: a restore brings back the controller (a read in flight
+    /// goes on where it was) but cannot undo the file writes made after the save.
+    func testWriteThroughRestoreKeepsFileWrites() throws {
+        let m = try makeMachine(snapshot: false)
+        let bus = m.bus
+        writeSectors(bus, lba: 2, [filled(0x22)])
+        select(bus, lba: 1, count: 3)
+        bus.portWrite(0x1F7, size: 1, value: 0x20)
+        XCTAssertEqual(readSector(bus), expected(1))
+        let snap = m.saveSnapshot()
+        XCTAssertEqual(snap.diskBytes, 0)
+        XCTAssertEqual(readSector(bus), filled(0x22))     // the buffer held sector 2 at the save
+        writeSectors(bus, lba: 3, [filled(0x33)])
+        m.restoreSnapshot(snap)
+        XCTAssertEqual(altStatus(bus), 0x58)
+        XCTAssertEqual(readSector(bus), filled(0x22))
+        XCTAssertEqual(readSector(bus), filled(0x33), "sector 3 was written to the file after the save")
+        XCTAssertEqual(status(bus), 0x50)
+        XCTAssertEqual(Array(fileBytes()[3 * 512..<4 * 512]), filled(0x33))
     }
 }
