@@ -8,16 +8,20 @@
 
 SWIFT ?= swift
 SWIFT86 := .build/release/swift86
-RUN_FLAGS ?= -m 1G -append 'init=/bin/sh'
+RUN_MEM ?= 1G
+RUN_FLAGS ?= -m $(RUN_MEM) -append 'init=/bin/sh'
 
 all: emulator guest disk
 
 emulator:
 	$(SWIFT) build -c release --product swift86
 
+# swift86 exits as QEMU does: (code << 1) | 1 when the guest powers off with `code`,
+# so 1 (poweroff, or init exiting 0) is success here.
 run: all
-	$(SWIFT86) boot $(if $(APPEND),-m 1G -append "$(APPEND)",$(RUN_FLAGS)) \
-	    $(if $(DISK),-hda $(DISK) -snapshot) $(GUEST_KERNEL)
+	@status=0; $(SWIFT86) boot $(if $(APPEND),-m $(RUN_MEM) -append '$(APPEND)',$(RUN_FLAGS)) \
+	    $(if $(DISK),-hda $(DISK) -snapshot) $(GUEST_KERNEL) || status=$$?; \
+	[ $$status -le 1 ] || { echo "make run: swift86 exited with status $$status" >&2; exit $$status; }
 
 # Tests run against release builds (an interpreter's debug build is 10-50x slower);
 # -enable-testing lets test targets use @testable imports.

@@ -195,7 +195,7 @@ $(GUEST_BUILD)/kernel.checked: $(GUEST_KERNEL)
 QEMU_DISK_FLAGS = -drive file=$(DISK),format=raw,if=ide -snapshot
 qemu: $(GUEST_BUILD)/kernel.checked $(DISK)
 	@status=0; $(QEMU) $(QEMU_FLAGS) -kernel $(GUEST_KERNEL) $(if $(DISK),$(QEMU_DISK_FLAGS)) \
-	    -append "$(if $(APPEND),$(APPEND),init=/bin/sh)" $(QEMU_EXTRA) || status=$$?; \
+	    -append '$(if $(APPEND),$(APPEND),init=/bin/sh)' $(QEMU_EXTRA) || status=$$?; \
 	if [ $$status -ne $$(( ($(QEMU_EXPECT) << 1) | 1 )) ]; then \
 	    echo "qemu: exit status $$status, expected $$(( ($(QEMU_EXPECT) << 1) | 1 )) (guest exit code $(QEMU_EXPECT))" >&2; \
 	    exit 1; \

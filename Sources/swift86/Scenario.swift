@@ -144,6 +144,7 @@ func testCommand(_ args: [String]) throws -> Int32 {
             for p in problems { print("  " + p.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n  ")) }
         }
     }
+    for (_, group) in snapshots { unlink(group.3) }          // the captured console files
     let secs = ((now() - t0) * 100).rounded() / 100
     print("\(scenarios.count - failures) passed, \(failures) failed (\(scenarios.count) scenarios in \(secs) s)")
     return failures == 0 ? 0 : 1
@@ -212,6 +213,8 @@ func runScenario(_ s: Scenario, update: Bool,
     if s.bootUntil != nil {
         // rewind the shared console file to the snapshot's output for the next scenario
         truncate(consolePath, off_t(consoleStart))
+    } else {
+        unlink(consolePath)                                  // not shared: done with it
     }
     var problems: [String] = []
     // split on bytes: "\r\n" is one Character in Swift, so String.split("\n") would not see it
