@@ -84,32 +84,32 @@ func out() -> Line {
 
 /// Line: printf-like appenders (each returns the line), end() adds "\n" and writes.
 struct Line {
-    @discardableResult func c(_ b: UInt8) -> Line {
+    @inline(never) @discardableResult func c(_ b: UInt8) -> Line {
         if Out.len < 1023 { up(Out.buf)[Int(Out.len)] = b; Out.len += 1 }
         return self
     }
-    @discardableResult func s(_ t: StaticString) -> Line {
+    @inline(never) @discardableResult func s(_ t: StaticString) -> Line {
         let p = t.utf8Start
         for i in 0..<t.utf8CodeUnitCount { c(p[i]) }
         return self
     }
-    @discardableResult func cs(_ p: CStr) -> Line {
+    @inline(never) @discardableResult func cs(_ p: CStr) -> Line {
         var i = 0
         while p[i] != 0 { c(p[i]); i += 1 }
         return self
     }
-    @discardableResult func u(_ v: UInt32) -> Line {
+    @inline(never) @discardableResult func u(_ v: UInt32) -> Line {
         var pow: UInt32 = 1
         while pow <= v / 10 { pow &*= 10 }
         while pow > 0 { c(0x30 &+ UInt8(truncatingIfNeeded: (v / pow) % 10)); pow /= 10 }
         return self
     }
-    @discardableResult func d(_ v: Int32) -> Line {
+    @inline(never) @discardableResult func d(_ v: Int32) -> Line {
         if v < 0 { c(0x2D); return u(UInt32(bitPattern: 0 &- v)) }
         return u(UInt32(v))
     }
     /// uw(v, w): v right-aligned in w columns.
-    @discardableResult func uw(_ v: UInt32, _ w: Int) -> Line {
+    @inline(never) @discardableResult func uw(_ v: UInt32, _ w: Int) -> Line {
         var n = 1
         var t = v
         while t >= 10 { t /= 10; n += 1 }
@@ -117,7 +117,7 @@ struct Line {
         return u(v)
     }
     /// x(v): 0x and 8 hex digits.
-    @discardableResult func x(_ v: UInt32) -> Line {
+    @inline(never) @discardableResult func x(_ v: UInt32) -> Line {
         s("0x")
         var i = 8
         while i > 0 {
