@@ -44,10 +44,24 @@ final class ProcessTests: XCTestCase {
                      "task_struct", "vm_area_struct", "mm_struct", "Mem: ", "High:"])
     }
 
+    /// The shell's < and > redirections (the file system is read-only: only /dev/null
+    /// takes writes, on kernels that have it), cat from stdin, time's page-fault line
+    /// (GNU time's second line, on stderr: the console) and its exit status, free's Swap line.
+    func testRedirectionsAndTime() throws {
+        let out = try run("cat < /etc/motd; echo x > /etc/motd; cat <nofile; echo a >; time cat /etc/motd; "
+                          + "time segv null; time false; free")
+        expect(out, ["Welcome to swift86", "sh: cannot create /etc/motd: ",
+                     "sh: cannot open nofile: No such file or directory\n", "sh: syntax error: newline unexpected\n",
+                     "\ncat: 0inputs+0outputs (", "minor)pagefaults 0swaps\n", "Command terminated by signal 11\n",
+                     "\nsegv: 0inputs+0outputs (", "Command exited with non-zero status 127\n", "\nSwap: "])
+        XCTAssertEqual(out.components(separatedBy: "Welcome to swift86").count - 1, 2, out)
+        XCTAssertFalse(out.contains("\nx\n"), "a failed redirection runs nothing:\n\(out)")
+    }
+
     func testLayout() throws {
         let out = try run("layout")
-        expect(out, ["global (.data)       0x0804d000", "08048000-0804d000 r-xp 00000000 00:01 ",
-                     "/bin/layout\n", "rw-p 00005000 00:01", "[heap]\n", "[stack]\n", "bffff000-c0000000 rw-p"])
+        expect(out, ["global (.data)       0x0804e000", "08048000-0804e000 r-xp 00000000 00:01 ",
+                     "/bin/layout\n", "rw-p 00006000 00:01", "[heap]\n", "[stack]\n", "bffff000-c0000000 rw-p"])
     }
 
     func testDemandPaging() throws {
