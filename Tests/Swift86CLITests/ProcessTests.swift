@@ -60,8 +60,8 @@ final class ProcessTests: XCTestCase {
 
     func testLayout() throws {
         let out = try run("layout")
-        expect(out, ["global (.data)       0x0804e000", "08048000-0804e000 r-xp 00000000 00:01 ",
-                     "/bin/layout\n", "rw-p 00006000 00:01", "[heap]\n", "[stack]\n", "bffff000-c0000000 rw-p"])
+        expect(out, ["global (.data)       0x0804f000", "08048000-0804f000 r-xp 00000000 00:01 ",
+                     "/bin/layout\n", "rw-p 00007000 00:01", "[heap]\n", "[stack]\n", "bffff000-c0000000 rw-p"])
     }
 
     func testDemandPaging() throws {
@@ -107,6 +107,19 @@ final class ProcessTests: XCTestCase {
         expect(out, ["handler: signal 11 at address 0xb7fff00c (si_code 2: SEGV_ACCERR)",
                      "write completed after 1 SIGSEGV; byte is 0x00000055"])
         XCTAssertFalse(out.contains("segfault at"), "a handled SIGSEGV is not logged:\n\(out)")
+    }
+
+    /// swapdemo's pattern checks (here without memory pressure: the same lines must hold
+    /// when the pages go to swap and back): the checksums are properties of the pattern.
+    func testSwapdemoPattern() throws {
+        let out = try run("swapdemo 8; swapdemo 8 fork")
+        expect(out, ["swapdemo: wrote 8 MiB, checksum 0xe6047662\n",
+                     "swapdemo: read back 8 MiB, checksum 0xe6047662: ok\n",
+                     "swapdemo: child: read back 8 MiB, checksum 0xe6047662: ok\n",
+                     "swapdemo: child: rewrote every other page (1024 pages), checksum 0x37dc3b54\n",
+                     "swapdemo: child: read back 8 MiB, checksum 0x37dc3b54: ok\n",
+                     "swapdemo: child 4 exited with status 0\n",
+                     "swapdemo: parent: read back 8 MiB, checksum 0xe6047662: ok\n", "swapdemo: pswpin "])
     }
 
     /// A fork loop ends cleanly with -ENOMEM at -m 64M. (It found a swift86 bug: a REP
