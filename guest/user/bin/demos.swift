@@ -1,4 +1,4 @@
-// demos.swift: one demonstration program per concept: layout, demand paging, COW, brk, mmap, stack growth, segfaults, SIGSEGV handler, fork bomb.
+// demos.swift: one demonstration program per concept: layout, demand paging, COW, brk, mmap, stack growth, segfaults, SIGSEGV handler, fork bomb, swap.
 
 var globalValue: UInt32 = 42          // .data
 var bssValue: UInt32 = 0              // .bss
@@ -314,4 +314,155 @@ func efault_main() -> Int32 {
     let kern = Int32(bitPattern: sys(4, 1, 0xC010_0000, 8))   // write(1, kernel address, 8)
     out().s("write(1, 0xc0100000, 8) = ").d(kern).s(kern == -14 ? " (EFAULT)" : " (unexpected)").end()
     return null == -14 && kern == -14 ? 0 : 1
+}
+
+/// SwapRegion: swapdemo's anonymous mapping and the first mismatch a verify pass found.
+struct SwapRegion {
+    static var base: UInt32 = 0         // start of the mapping
+    static var pages: UInt32 = 0        // its length in pages
+    static var badAddr: UInt32 = 0      // address of the first wrong word (0: none)
+    static var badVal: UInt32 = 0       // what it held
+    static var badWant: UInt32 = 0      // what the pattern says
+}
+let SWAP_SEED: UInt32 = 0x5EED_0001, SWAP_SEED2: UInt32 = 0xC0FF_EE02
+
+/// swap_word(i, seed) -> word i (counted from the start of the region) of the pattern.
+@inline(__always) func swap_word(_ i: UInt32, _ seed: UInt32) -> UInt32 { (i &* 2_654_435_761) ^ seed }
+
+/// fnv(h, w) -> checksum h extended by word w (FNV-1a a word at a time, with the high
+/// half folded back in so that every bit of h depends on every bit of the words).
+@inline(__always) func fnv(_ h: UInt32, _ w: UInt32) -> UInt32 {
+    let x = (h ^ w) &* 16_777_619
+    return x ^ (x >> 16)
+}
+
+/// swap_fill(rewrite) -> the checksum of the region's new contents, after writing the
+/// pattern into every word: of every page with SWAP_SEED (rewrite false), or of the even
+/// pages only with SWAP_SEED2 (rewrite true: the odd pages are not touched, their
+/// SWAP_SEED words only go into the checksum).
+@inline(never) func swap_fill(_ rewrite: Bool) -> UInt32 {
+    var h: UInt32 = 2_166_136_261
+    var pg: UInt32 = 0
+    while pg < SwapRegion.pages {
+        let store = !rewrite || pg & 1 == 0
+        let seed = rewrite && pg & 1 == 0 ? SWAP_SEED2 : SWAP_SEED
+        let p = UnsafeMutablePointer<UInt32>(bitPattern: UInt(SwapRegion.base &+ pg &* PAGE))!
+        var i = pg &* (PAGE / 4)
+        var k = 0
+        while k < Int(PAGE / 4) {
+            let w = swap_word(i, seed)
+            if store { p[k] = w }
+            h = fnv(h, w)
+            i &+= 1
+            k &+= 1
+        }
+        pg &+= 1
+    }
+    return h
+}
+
+/// swap_verify(rewritten) -> the checksum of every word read back from the region, each
+/// compared with the pattern swap_fill wrote (rewritten: the even pages hold SWAP_SEED2's);
+/// the first mismatch is left in SwapRegion.bad*.
+@inline(never) func swap_verify(_ rewritten: Bool) -> UInt32 {
+    var h: UInt32 = 2_166_136_261
+    var pg: UInt32 = 0
+    while pg < SwapRegion.pages {
+        let seed = rewritten && pg & 1 == 0 ? SWAP_SEED2 : SWAP_SEED
+        let p = UnsafeMutablePointer<UInt32>(bitPattern: UInt(SwapRegion.base &+ pg &* PAGE))!
+        var i = pg &* (PAGE / 4)
+        var k = 0
+        while k < Int(PAGE / 4) {
+            let v = p[k]
+            let w = swap_word(i, seed)
+            if v != w && SwapRegion.badAddr == 0 {
+                SwapRegion.badAddr = ua(p + k)
+                SwapRegion.badVal = v
+                SwapRegion.badWant = w
+            }
+            h = fnv(h, v)
+            i &+= 1
+            k &+= 1
+        }
+        pg &+= 1
+    }
+    return h
+}
+
+/// swap_check(who, mib, rewritten) -> true if every word of the region holds the pattern:
+/// prints "WHOread back MIB MiB, checksum 0x...: ok", or the first mismatch.
+func swap_check(_ who: StaticString, _ mib: UInt32, _ rewritten: Bool) -> Bool {
+    SwapRegion.badAddr = 0
+    let h = swap_verify(rewritten)
+    if SwapRegion.badAddr != 0 {
+        out().s(who).s("mismatch at ").x(SwapRegion.badAddr).s(": read ").x(SwapRegion.badVal)
+            .s(", expected ").x(SwapRegion.badWant).end()
+        return false
+    }
+    out().s(who).s("read back ").u(mib).s(" MiB, checksum ").x(h).s(": ok").end()
+    return true
+}
+
+/// swap_counters(who, global): this process's fault counts (/proc/self/stat minflt and
+/// majflt); with global, a second line with the swap counters since boot (/proc/vmstat
+/// pswpin and pswpout, /proc/meminfo SwapFree; 0 when the kernel has none).
+func swap_counters(_ who: StaticString, _ global: Bool) {
+    let minf = self_stat_field(10), majf = self_stat_field(12)
+    out().s(who).s("minflt ").u(minf).s(" majflt ").u(majf).end()
+    if !global { return }
+    let buf = malloc(8192)
+    up(buf)[0] = 0
+    _ = read_file(cstr("/proc/vmstat"), buf, 8192)
+    let pin = proc_value(up(buf), "pswpin "), pout = proc_value(up(buf), "pswpout ")
+    up(buf)[0] = 0
+    _ = read_file(cstr("/proc/meminfo"), buf, 8192)
+    let sfree = proc_value(up(buf), "SwapFree:")
+    mfree(buf)
+    out().s(who).s("pswpin ").u(pin).s(" pswpout ").u(pout).s(" SwapFree ").u(sfree).s(" kB").end()
+}
+
+/// swap_main(argc, argv): `swapdemo [MiB] [fork]` (default 48 MiB, more than -m 32M
+/// holds): fill an anonymous private mapping with a pattern (every word of every page),
+/// read it all back and check it, then print the fault and swap counters. With fork,
+/// the child (sharing the pages copy-on-write, some of them in swap) checks the region,
+/// rewrites every other page with another pattern and checks again; the parent then
+/// checks that its copy still holds the first pattern. Status 0 if every check passed.
+func swap_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
+    var mib: UInt32 = 48
+    var doFork = false
+    for i in 1..<max(argc, 1) {
+        if streq(argv[i], "fork") { doFork = true } else { mib = atou(argv[i]) }
+    }
+    if mib == 0 || mib > 1024 { puts("usage: swapdemo [MiB] [fork]  (1 .. 1024 MiB)"); return 2 }
+    let len = mib << 20
+    let a = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
+    if failed(a) { out().s("swapdemo: mmap of ").u(mib).s(" MiB failed: ").d(Int32(bitPattern: a)).end(); return 1 }
+    SwapRegion.base = a
+    SwapRegion.pages = len / PAGE
+    out().s("swapdemo: ").u(mib).s(" MiB of private anonymous memory at ").x(a).s(" (").u(SwapRegion.pages)
+        .s(" pages)").end()
+    out().s("swapdemo: wrote ").u(mib).s(" MiB, checksum ").x(swap_fill(false)).end()
+    if !doFork {
+        let ok = swap_check("swapdemo: ", mib, false)
+        swap_counters("swapdemo: ", true)
+        return ok ? 0 : 1
+    }
+    let pid = fork()
+    if failed(pid) { out().s("swapdemo: fork failed: ").d(Int32(bitPattern: pid)).end(); return 1 }
+    if pid == 0 {
+        if !swap_check("swapdemo: child: ", mib, false) { exit(1) }
+        out().s("swapdemo: child: rewrote every other page (").u((SwapRegion.pages &+ 1) / 2)
+            .s(" pages), checksum ").x(swap_fill(true)).end()
+        if !swap_check("swapdemo: child: ", mib, true) { exit(1) }
+        swap_counters("swapdemo: child: ", false)
+        exit(0)
+    }
+    var st: UInt32 = 0
+    _ = wait4(pid, &st)
+    let l = out().s("swapdemo: child ").u(pid)
+    if st & 0x7F == 0 { l.s(" exited with status ").u((st >> 8) & 0xFF).end() }
+    else { l.s(" killed by signal ").u(st & 0x7F).s(" (").s(signame(st & 0x7F)).s(")").end() }
+    let ok = swap_check("swapdemo: parent: ", mib, false)
+    swap_counters("swapdemo: ", true)
+    return ok && st == 0 ? 0 : 1
 }

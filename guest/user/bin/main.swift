@@ -24,6 +24,8 @@ func umain(_ argc: Int32, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     if streq(name, "sigdemo") { return sig_main() }
     if streq(name, "forkbomb") { return forkbomb_main() }
     if streq(name, "efault") { return efault_main() }
+    if streq(name, "swapdemo") { return swap_main(n, argv) }
+    if streq(name, "time") { return time_main(n, argv) }
     out().cs(name).s(": applet not found").end()
     return 127
 }

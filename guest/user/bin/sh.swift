@@ -1,4 +1,4 @@
-// sh.swift: the shell (init): `sh -c "cmd; cmd"` or an interactive prompt; ps, cat, echo, free, poweroff.
+// sh.swift: the shell (init): `sh -c "cmd; cmd"` or an interactive prompt, with < and > redirections; time, ps, cat, echo, free, poweroff.
 
 /// sh_main(argc, argv): with -c, run each ';'-separated command of argv[2] in turn;
 /// otherwise read lines from the console and run them. Returns the last status.
@@ -32,27 +32,65 @@ func sh_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
 }
 
 /// run_line(l) -> status: split the command into words and run it: `exit N` ends the
-/// shell; anything else is /bin/WORD (or a path) in a child; the shell waits for it
-/// and reports a death by signal as bash does.
+/// shell; anything else is /bin/WORD (or a path) in a child (spawn), with `< FILE` /
+/// `> FILE` (or `<FILE` / `>FILE`) redirections; the shell waits for it and reports a
+/// death by signal as bash does.
 func run_line(_ l: CStr) -> Int32 {
     let argv = UnsafeMutablePointer<UInt32>(bitPattern: UInt(malloc(33 * 4)))!
+    defer { mfree(ua(argv)) }
     var argc = 0
+    var inPath: UInt32 = 0, outPath: UInt32 = 0   // redirection targets (0: none)
+    var pending: UInt8 = 0                        // '<' or '>' still waiting for its file
     var i = 0
-    while l[i] != 0 && argc < 32 {
+    while l[i] != 0 {
         while l[i] == 0x20 { l[i] = 0; i += 1 }
         if l[i] == 0 { break }
-        argv[argc] = ua(l + i)
-        argc += 1
+        let w = l + i
         while l[i] != 0 && l[i] != 0x20 { i += 1 }
+        if l[i] == 0x20 { l[i] = 0; i += 1 }
+        if pending != 0 {
+            if pending == 0x3C { inPath = ua(w) } else { outPath = ua(w) }
+            pending = 0
+        } else if w[0] == 0x3C || w[0] == 0x3E {
+            if w[1] == 0 { pending = w[0] }
+            else if w[0] == 0x3C { inPath = ua(w + 1) } else { outPath = ua(w + 1) }
+        } else if argc < 32 {
+            argv[argc] = ua(w)
+            argc += 1
+        }
     }
     argv[argc] = 0
-    defer { mfree(ua(argv)) }
-    if argc == 0 { return 0 }
+    if pending != 0 { out().s("sh: syntax error: newline unexpected").end(2); return 2 }
+    if argc == 0 {
+        // Only redirections: open the files (and report failures), run nothing.
+        if !redirect(inPath, 0, O_RDONLY, false) || !redirect(outPath, 1, O_WRONLY, false) { return 2 }
+        return 0
+    }
     let cmd = up(argv[0])
     if streq(cmd, "exit") { exit(argc > 1 ? atou(up(argv[1])) : 0) }
-    // "/bin/" + cmd unless it holds a '/'
-    let path = malloc(128)
-    defer { mfree(path) }
+    let pid = spawn(argv, inPath, outPath, "sh")
+    if failed(pid) { out().s("sh: fork failed: ").d(Int32(bitPattern: pid)).end(2); return 1 }
+    var st: UInt32 = 0
+    _ = wait4(pid, &st)
+    if st & 0x7F != 0 {
+        out().s(signame(st & 0x7F)).end()
+        return Int32(128 &+ (st & 0x7F))
+    }
+    return Int32((st >> 8) & 0xFF)
+}
+
+/// spawn(argv, inPath, outPath, who) -> the child's pid (or -errno from fork): fork; the
+/// child redirects stdin from inPath and stdout to outPath (C strings, 0: none; on
+/// failure it exits with 2 without running anything, as dash) and execs argv: /bin/ARGV0
+/// (or ARGV0 itself if it holds a '/'); if that fails it prints "WHO: CMD: not found
+/// (-E)" and exits with 127. The path is made before the fork in a buffer kept for
+/// every spawn, so neither the child (unless it redirects) nor the parent while the
+/// child runs writes the heap: no copy-on-write copies of it.
+/// Used by the shell and by `time`.
+func spawn(_ argv: UnsafeMutablePointer<UInt32>, _ inPath: UInt32, _ outPath: UInt32, _ who: StaticString) -> UInt32 {
+    let cmd = up(argv[0])
+    if Spawn.path == 0 { Spawn.path = scratch(128) }
+    let path = Spawn.path
     var hasSlash = false
     var k = 0
     while cmd[k] != 0 { if cmd[k] == 0x2F { hasSlash = true }; k += 1 }
@@ -63,18 +101,69 @@ func run_line(_ l: CStr) -> Int32 {
     up(path)[n] = 0
     let pid = fork()
     if pid == 0 {
+        if !redirect(inPath, 0, O_RDONLY, true) || !redirect(outPath, 1, O_WRONLY, true) { exit(2) }
         let r = sys(11, path, ua(argv), 0)
-        out().s("sh: ").cs(cmd).s(": not found (").d(Int32(bitPattern: r)).s(")").end()
+        out().s(who).s(": ").cs(cmd).s(": not found (").d(Int32(bitPattern: r)).s(")").end(2)
         exit(127)
     }
-    if failed(pid) { out().s("sh: fork failed: ").d(Int32(bitPattern: pid)).end(); return 1 }
-    var st: UInt32 = 0
-    _ = wait4(pid, &st)
-    if st & 0x7F != 0 {
-        out().s(signame(st & 0x7F)).end()
-        return Int32(128 &+ (st & 0x7F))
+    return pid
+}
+
+struct Spawn { static var path: UInt32 = 0 }   // spawn's path buffer (never freed)
+
+/// redirect(path, fd, flags, install) -> false (after dash's "sh: cannot open FILE: ..."
+/// or "cannot create ...") if file path (a C string address; 0: nothing to do) cannot be
+/// opened with flags; with install, the file then becomes descriptor fd (dup2; a kernel
+/// without dup2 gets close(fd) and a second open, which takes the lowest free
+/// descriptor: fd), else it is closed again.
+func redirect(_ path: UInt32, _ fd: UInt32, _ flags: UInt32, _ install: Bool) -> Bool {
+    if path == 0 { return true }
+    let f = openc(up(path), flags)
+    if failed(f) {
+        out().s("sh: ").s(flags == O_RDONLY ? "cannot open " : "cannot create ").cs(up(path)).s(": ")
+            .errno(0 &- f).end(2)
+        return false
     }
-    return Int32((st >> 8) & 0xFF)
+    if !install { close(f); return true }
+    if f == fd { return true }
+    if !failed(dup2(f, fd)) { close(f); return true }
+    close(f)
+    close(fd)
+    let g = openc(up(path), flags)
+    if g == fd { return true }
+    if !failed(g) { close(g) }
+    out().s("sh: cannot redirect to descriptor ").u(fd).end(2)
+    return false
+}
+
+/// time_main(argc, argv): `time CMD [ARGS...]`: run CMD as the shell does (spawn), wait
+/// for it with wait4(rusage) and print GNU time's page-fault line on stderr:
+/// "CMD: 0inputs+0outputs (2major+40minor)pagefaults 0swaps" (no times: the line is the
+/// same on every machine), after GNU time's "Command exited with non-zero status N" /
+/// "Command terminated by signal N" line if it failed. Exits with CMD's status
+/// (128 + N for signal N). A kernel that leaves the rusage alone (older wait4) gets the
+/// minor and major counts from the change of our cminflt/cmajflt (/proc/self/stat).
+func time_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
+    if argc < 2 { out().s("Usage: time COMMAND [ARG]...").end(2); return 1 }
+    let ru = UnsafeMutablePointer<UInt32>(bitPattern: UInt(malloc(72)))!
+    for i in 0..<18 { ru[i] = 0 }
+    ru[8] = 0xFFFF_FFFF                       // ru_minflt: stays so if wait4 ignores rusage
+    let c0 = self_stat_field(11), cmaj0 = self_stat_field(13)
+    let args = UnsafeMutableRawPointer(argv + 1).assumingMemoryBound(to: UInt32.self)
+    let pid = spawn(args, 0, 0, "time")
+    if failed(pid) { out().s("time: fork failed: ").d(Int32(bitPattern: pid)).end(2); return 1 }
+    var st: UInt32 = 0
+    _ = wait4(pid, &st, ua(ru))
+    if ru[8] == 0xFFFF_FFFF {
+        ru[8] = self_stat_field(11) &- c0
+        ru[9] = self_stat_field(13) &- cmaj0
+    }
+    let sig = st & 0x7F, code = (st >> 8) & 0xFF
+    if sig != 0 { out().s("Command terminated by signal ").u(sig).end(2) }
+    else if code != 0 { out().s("Command exited with non-zero status ").u(code).end(2) }
+    out().cs(argv[1]).s(": ").u(ru[11]).s("inputs+").u(ru[12]).s("outputs (").u(ru[9]).s("major+")
+        .u(ru[8]).s("minor)pagefaults ").u(ru[10]).s("swaps").end(2)
+    return Int32(sig != 0 ? 128 &+ sig : code)
 }
 
 /// ps_main(): PID PPID STAT VSZ RSS MINFLT MAJFLT COMMAND for pids 1 .. our own (ps is
@@ -111,11 +200,14 @@ func ps_main() -> Int32 {
     return 0
 }
 
-/// cat_main(argc, argv): print each file.
+/// cat_main(argc, argv): print each file (cat_path: regular files through a mapping, so
+/// reading them takes page faults); no file or "-": standard input.
 func cat_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
+    if argc < 2 { cat_fd(0, false); return 0 }
     var st: Int32 = 0
-    for i in 1..<max(argc, 1) {
-        if !cat_path(argv[i]) { out().s("cat: ").cs(argv[i]).s(": No such file or directory").end(); st = 1 }
+    for i in 1..<argc {
+        if streq(argv[i], "-") { cat_fd(0, false) }
+        else if !cat_path(argv[i]) { out().s("cat: ").cs(argv[i]).s(": No such file or directory").end(2); st = 1 }
     }
     return st
 }
@@ -128,37 +220,21 @@ func echo_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     return 0
 }
 
-/// meminfo_kb(p, key) -> the kB value of a /proc/meminfo line.
-func meminfo_kb(_ p: CStr, _ key: StaticString) -> UInt32 {
-    var i = 0
-    let k = key.utf8Start
-    let n = key.utf8CodeUnitCount
-    while p[i] != 0 {
-        var j = 0
-        while j < n && p[i + j] == k[j] { j += 1 }
-        if j == n {
-            i += n
-            while p[i] == 0x20 { i += 1 }
-            return atou(p + i)
-        }
-        while p[i] != 0 && p[i] != 0x0A { i += 1 }
-        if p[i] == 0x0A { i += 1 }
-    }
-    return 0
-}
-
-/// free_main(): `free` in kB from /proc/meminfo (Mem, Low, High lines).
+/// free_main(): `free -l` in kB from /proc/meminfo (Mem, Low, High and Swap lines; the
+/// Swap line reads 0 0 0 without SwapTotal/SwapFree).
 func free_main() -> Int32 {
     let buf = malloc(2048)
     _ = read_file(cstr("/proc/meminfo"), buf, 2048)
     let p = up(buf)
-    let total = meminfo_kb(p, "MemTotal:"), free = meminfo_kb(p, "MemFree:")
-    let lt = meminfo_kb(p, "LowTotal:"), lf = meminfo_kb(p, "LowFree:")
-    let ht = meminfo_kb(p, "HighTotal:"), hf = meminfo_kb(p, "HighFree:")
+    let total = proc_value(p, "MemTotal:"), free = proc_value(p, "MemFree:")
+    let lt = proc_value(p, "LowTotal:"), lf = proc_value(p, "LowFree:")
+    let ht = proc_value(p, "HighTotal:"), hf = proc_value(p, "HighFree:")
     puts("              total       used       free")
     out().s("Mem:   ").uw(total, 11).uw(total &- free, 11).uw(free, 11).end()
     out().s("Low:   ").uw(lt, 11).uw(lt &- lf, 11).uw(lf, 11).end()
     out().s("High:  ").uw(ht, 11).uw(ht &- hf, 11).uw(hf, 11).end()
+    let st = proc_value(p, "SwapTotal:"), sf = proc_value(p, "SwapFree:")
+    out().s("Swap:  ").uw(st, 11).uw(st &- sf, 11).uw(sf, 11).end()
     return 0
 }
 

@@ -26,8 +26,10 @@ func exit(_ code: UInt32) -> Never { _ = sys(1, code); while true {} }
 func getpid() -> UInt32 { sys(20) }
 func getppid() -> UInt32 { sys(64) }
 func fork() -> UInt32 { sys(2) }
-func wait4(_ pid: UInt32, _ status: UnsafeMutablePointer<UInt32>?) -> UInt32 {
-    sys(114, pid, status.map { ua($0) } ?? 0, 0, 0)
+/// wait4(pid, status, rusage): rusage, if not 0, is the address of a 72-byte Linux i386
+/// struct rusage the kernel fills (ru_minflt at byte 32, ru_majflt at 36).
+func wait4(_ pid: UInt32, _ status: UnsafeMutablePointer<UInt32>?, _ rusage: UInt32 = 0) -> UInt32 {
+    sys(114, pid, status.map { ua($0) } ?? 0, 0, rusage)
 }
 func kill(_ pid: UInt32, _ sig: UInt32) -> UInt32 { sys(37, pid, sig) }
 func brk(_ a: UInt32) -> UInt32 { sys(45, a) }
@@ -37,7 +39,9 @@ func mmap(_ a: UInt32, _ len: UInt32, _ prot: UInt32, _ flags: UInt32, _ fd: UIn
 func munmap(_ a: UInt32, _ len: UInt32) -> UInt32 { sys(91, a, len) }
 func mprotect(_ a: UInt32, _ len: UInt32, _ prot: UInt32) -> UInt32 { sys(125, a, len, prot) }
 func open(_ path: StaticString) -> UInt32 { sys(5, ua(path.utf8Start), 0) }
-func openc(_ path: CStr) -> UInt32 { sys(5, ua(path), 0) }
+func openc(_ path: CStr, _ flags: UInt32 = O_RDONLY) -> UInt32 { sys(5, ua(path), flags) }
+func dup2(_ old: UInt32, _ new: UInt32) -> UInt32 { sys(63, old, new) }
+func lseek(_ fd: UInt32, _ off: UInt32, _ whence: UInt32) -> UInt32 { sys(19, fd, off, whence) }
 func read(_ fd: UInt32, _ buf: UInt32, _ n: UInt32) -> UInt32 { sys(3, fd, buf, n) }
 func close(_ fd: UInt32) { _ = sys(6, fd) }
 func write(_ fd: UInt32, _ buf: UInt32, _ n: UInt32) { _ = sys(4, fd, buf, n) }
@@ -50,6 +54,8 @@ func nanosleep(_ sec: UInt32) {
 let PROT_READ: UInt32 = 1, PROT_WRITE: UInt32 = 2, PROT_EXEC: UInt32 = 4
 let MAP_SHARED: UInt32 = 1, MAP_PRIVATE: UInt32 = 2, MAP_ANONYMOUS: UInt32 = 0x20
 let PAGE: UInt32 = 4096
+let O_RDONLY: UInt32 = 0, O_WRONLY: UInt32 = 1, O_RDWR: UInt32 = 2
+let SEEK_SET: UInt32 = 0, SEEK_CUR: UInt32 = 1, SEEK_END: UInt32 = 2
 
 /// scratch(n) -> n bytes that are never freed (from malloc).
 func scratch(_ n: UInt32) -> UInt32 { malloc(n) }
@@ -82,34 +88,35 @@ func out() -> Line {
     return Line()
 }
 
-/// Line: printf-like appenders (each returns the line), end() adds "\n" and writes.
+/// Line: printf-like appenders (each returns the line), end() adds "\n" and writes (to
+/// stdout, or to the descriptor given: end(2) for error messages).
 struct Line {
-    @discardableResult func c(_ b: UInt8) -> Line {
+    @inline(never) @discardableResult func c(_ b: UInt8) -> Line {
         if Out.len < 1023 { up(Out.buf)[Int(Out.len)] = b; Out.len += 1 }
         return self
     }
-    @discardableResult func s(_ t: StaticString) -> Line {
+    @inline(never) @discardableResult func s(_ t: StaticString) -> Line {
         let p = t.utf8Start
         for i in 0..<t.utf8CodeUnitCount { c(p[i]) }
         return self
     }
-    @discardableResult func cs(_ p: CStr) -> Line {
+    @inline(never) @discardableResult func cs(_ p: CStr) -> Line {
         var i = 0
         while p[i] != 0 { c(p[i]); i += 1 }
         return self
     }
-    @discardableResult func u(_ v: UInt32) -> Line {
+    @inline(never) @discardableResult func u(_ v: UInt32) -> Line {
         var pow: UInt32 = 1
         while pow <= v / 10 { pow &*= 10 }
         while pow > 0 { c(0x30 &+ UInt8(truncatingIfNeeded: (v / pow) % 10)); pow /= 10 }
         return self
     }
-    @discardableResult func d(_ v: Int32) -> Line {
+    @inline(never) @discardableResult func d(_ v: Int32) -> Line {
         if v < 0 { c(0x2D); return u(UInt32(bitPattern: 0 &- v)) }
         return u(UInt32(v))
     }
     /// uw(v, w): v right-aligned in w columns.
-    @discardableResult func uw(_ v: UInt32, _ w: Int) -> Line {
+    @inline(never) @discardableResult func uw(_ v: UInt32, _ w: Int) -> Line {
         var n = 1
         var t = v
         while t >= 10 { t /= 10; n += 1 }
@@ -117,7 +124,7 @@ struct Line {
         return u(v)
     }
     /// x(v): 0x and 8 hex digits.
-    @discardableResult func x(_ v: UInt32) -> Line {
+    @inline(never) @discardableResult func x(_ v: UInt32) -> Line {
         s("0x")
         var i = 8
         while i > 0 {
@@ -127,10 +134,20 @@ struct Line {
         }
         return self
     }
-    func end() {
+    func end(_ fd: UInt32 = 1) {
         c(0x0A)
-        write(1, Out.buf, Out.len)
+        write(fd, Out.buf, Out.len)
         Out.len = 0
+    }
+    /// errno(e): the text of error number e (positive) as strerror gives it for the
+    /// common ones, else "error E".
+    @inline(never) @discardableResult func errno(_ e: UInt32) -> Line {
+        switch e {
+        case 2: return s("No such file or directory")
+        case 13: return s("Permission denied")
+        case 30: return s("Read-only file system")
+        default: return s("error ").u(e)
+        }
     }
     /// flush(): write without a newline.
     func flush() {
@@ -233,19 +250,79 @@ func read_file(_ path: CStr, _ buf: UInt32, _ cap: UInt32) -> Int32 {
     return Int32(n)
 }
 
-/// cat_path(path): copy a file to stdout.
+/// cat_path(path) -> false if path cannot be opened; else copies the file to stdout
+/// with cat_fd (mapped unless it is a /proc file, whose text only read() gives).
 func cat_path(_ path: CStr) -> Bool {
     let fd = openc(path)
     if failed(fd) { return false }
-    let buf = malloc(1024)
-    while true {
-        let r = read(fd, buf, 1024)
-        if failed(r) || r == 0 { break }
-        write(1, buf, r)
-    }
-    mfree(buf)
+    cat_fd(fd, !has_prefix(path, "/proc/"))
     close(fd)
     return true
+}
+
+/// cat_fd(fd, map): copy an open file to stdout: with map, through a private read-only
+/// mapping (cat_mapped); if that is not possible (no lseek or mmap on this file), with
+/// read() into a 4 KiB buffer.
+func cat_fd(_ fd: UInt32, _ map: Bool) {
+    let buf = malloc(PAGE)
+    if !map || !cat_mapped(fd, buf) {
+        while true {
+            let r = read(fd, buf, PAGE)
+            if failed(r) || r == 0 { break }
+            write(1, buf, r)
+        }
+    }
+    mfree(buf)
+}
+
+/// cat_mapped(fd, buf) -> true if the file was copied to stdout through a mapping: size
+/// from lseek(SEEK_END), mmap(MAP_PRIVATE, PROT_READ), then page by page a user-mode
+/// copy into buf (4 KiB) and a write(), so the copy takes the page faults (major when
+/// the page comes from disk, minor when it is in the page cache); munmap after. False
+/// (offset back at 0) if lseek or mmap fails or the file is empty.
+func cat_mapped(_ fd: UInt32, _ buf: UInt32) -> Bool {
+    let size = lseek(fd, 0, SEEK_END)
+    if failed(size) { return false }
+    if size == 0 { return false }
+    let a = mmap(0, size, PROT_READ, MAP_PRIVATE, fd, 0)
+    _ = lseek(fd, 0, SEEK_SET)
+    if failed(a) { return false }
+    var off: UInt32 = 0
+    while off < size {
+        let n = min(PAGE, size &- off)
+        UnsafeMutableRawPointer(up(buf)).copyMemory(from: UnsafeRawPointer(up(a &+ off)), byteCount: Int(n))
+        write(1, buf, n)
+        off &+= n
+    }
+    _ = munmap(a, (size &+ PAGE &- 1) & ~(PAGE &- 1))
+    return true
+}
+
+/// has_prefix(p, s) -> true if the C string p starts with s.
+func has_prefix(_ p: CStr, _ s: StaticString) -> Bool {
+    let k = s.utf8Start
+    for i in 0..<s.utf8CodeUnitCount where p[i] != k[i] { return false }
+    return true
+}
+
+/// proc_value(p, key) -> the number after key (and spaces) on the line of p that starts
+/// with key ("MemFree:" in /proc/meminfo, "pswpin " in /proc/vmstat), or 0 if no line does.
+func proc_value(_ p: CStr, _ key: StaticString) -> UInt32 {
+    var i = 0
+    let k = key.utf8Start
+    let n = key.utf8CodeUnitCount
+    while p[i] != 0 {
+        var j = 0
+        while j < n && p[i + j] == k[j] { j += 1 }
+        if j == n {
+            i += n
+            while p[i] == 0x20 { i += 1 }
+            return atou(p + i)
+        }
+        while p[i] != 0 && p[i] != 0x0A { i += 1 }
+        if p[i] == 0x0A { i += 1 }
+    }
+    return 0
 }
 
 /// self_stat_field(k) -> field k (1-based, as proc(5) numbers them) of /proc/self/stat.
