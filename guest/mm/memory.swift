@@ -44,10 +44,7 @@ func put_page(_ pfn: UInt32) {
     if p.pointee.refcount > 1 {
         p.pointee.refcount &-= 1
         if p.pointee.refcount == 1 && p.pointee.flags & PG_swapcache != 0 && swap_map(p.pointee.priv).pointee == 1 {
-            delete_from_swap_cache(pfn)
-            p.pointee.refcount = 1
-            p.pointee.mapcount = -1
-            free_pages(pfn, 0)
+            free_swap_cache_page(pfn)
         }
         return
     }

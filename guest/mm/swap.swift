@@ -118,10 +118,16 @@ func swap_free(_ slot: UInt32) {
     m.pointee &-= 1
     if m.pointee == 0 { Swap.free &+= 1; return }
     let pfn = swap_cache(slot).pointee
-    if m.pointee == 1 && pfn != NIL_PFN && page(pfn).pointee.refcount == 1 {
-        delete_from_swap_cache(pfn)
-        free_pages(pfn, 0)
-    }
+    if m.pointee == 1 && pfn != NIL_PFN && page(pfn).pointee.refcount == 1 { free_swap_cache_page(pfn) }
+}
+
+/// free_swap_cache_page(pfn): a swap-cache frame nobody maps leaves the cache (its
+/// slot reference dropped) and is freed.
+func free_swap_cache_page(_ pfn: UInt32) {
+    delete_from_swap_cache(pfn)
+    page(pfn).pointee.refcount = 1
+    page(pfn).pointee.mapcount = -1
+    free_pages(pfn, 0)
 }
 
 /// add_to_swap_cache(pfn, slot): a frame about to be unmapped gets slot (count 1: the
@@ -327,13 +333,12 @@ func shrink_cache(_ want: UInt32) -> UInt32 {
                 }
                 p.pointee.flags &= ~PG_dirty
             }
-            delete_from_swap_cache(pfn)
-            p.pointee.refcount = 1
+            free_swap_cache_page(pfn)
         } else {
             remove_from_page_cache(pfn)
+            p.pointee.mapcount = -1
+            free_pages(pfn, 0)
         }
-        p.pointee.mapcount = -1
-        free_pages(pfn, 0)
         Vmstat.pgsteal &+= 1
         freed &+= 1
     }
