@@ -29,7 +29,7 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing
 
 test: guest disk bench-images conformance-image
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
-	SWIFT86_GUEST=$(GUEST_KERNEL) SWIFT86_BENCH_DIR=build/bench $(SWIFT) test $(TEST_FLAGS) --skip-build
+	SWIFT86_GUEST=$(GUEST_KERNEL) SWIFT86_DISK=$(GUEST_DISK) SWIFT86_BENCH_DIR=build/bench $(SWIFT) test $(TEST_FLAGS) --skip-build
 
 bench: emulator
 

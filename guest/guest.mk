@@ -39,16 +39,18 @@ GUEST_ASM_OBJ := $(patsubst $(GUEST_DIR)/%.S,$(GUEST_BUILD)/%.o,$(GUEST_ASM))
 
 # Fault injection for the regression suite (default: none): GUEST_INJECT=cow-always-copy
 # makes do_wp_page always copy (never reuse), GUEST_INJECT=no-wp-on-fork makes fork leave
-# private pages writable in parent and child (shared writable pages: a real bug). Both
-# may be given, space-separated. The value is recorded in $(GUEST_BUILD)/inject.flags so
+# private pages writable in parent and child (shared writable pages: a real bug),
+# GUEST_INJECT=swap-no-writeback makes reclaim drop dirty swap-cache pages without
+# writing them (swapped-in pages read stale data). Several may be given, space-separated. The value is recorded in $(GUEST_BUILD)/inject.flags so
 # that changing it rebuilds the kernel.
 GUEST_INJECT ?=
-GUEST_INJECT_KINDS := cow-always-copy no-wp-on-fork
+GUEST_INJECT_KINDS := cow-always-copy no-wp-on-fork swap-no-writeback
 ifneq ($(filter-out $(GUEST_INJECT_KINDS),$(GUEST_INJECT)),)
 $(error GUEST_INJECT: unknown $(filter-out $(GUEST_INJECT_KINDS),$(GUEST_INJECT)) (known: $(GUEST_INJECT_KINDS)))
 endif
 GUEST_INJECT_FLAGS := $(if $(filter cow-always-copy,$(GUEST_INJECT)),-D INJECT_COW_ALWAYS_COPY) \
-                      $(if $(filter no-wp-on-fork,$(GUEST_INJECT)),-D INJECT_NO_WP_ON_FORK)
+                      $(if $(filter no-wp-on-fork,$(GUEST_INJECT)),-D INJECT_NO_WP_ON_FORK) \
+                      $(if $(filter swap-no-writeback,$(GUEST_INJECT)),-D INJECT_SWAP_NO_WRITEBACK)
 GUEST_INJECT_STAMP := $(GUEST_BUILD)/inject.flags
 $(shell mkdir -p $(GUEST_BUILD) && { echo '$(strip $(GUEST_INJECT))' | cmp -s - $(GUEST_INJECT_STAMP) || \
     echo '$(strip $(GUEST_INJECT))' > $(GUEST_INJECT_STAMP); })

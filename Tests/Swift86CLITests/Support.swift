@@ -47,6 +47,7 @@ enum Artifacts {
     static var root: String { FileManager.default.currentDirectoryPath }
     static var swift86: String { ProcessInfo.processInfo.environment["SWIFT86_BIN"] ?? root + "/.build/release/swift86" }
     static var guest: String { ProcessInfo.processInfo.environment["SWIFT86_GUEST"] ?? "build/guest/kernel.elf" }
+    static var disk: String { ProcessInfo.processInfo.environment["SWIFT86_DISK"] ?? "build/guest/disk.img" }
     static var benchDir: String { ProcessInfo.processInfo.environment["SWIFT86_BENCH_DIR"] ?? "build/bench" }
     static var qemu: String? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {

@@ -327,7 +327,12 @@ func shrink_cache(_ want: UInt32) -> UInt32 {
         if p.pointee.flags & PG_swapcache != 0 {
             let slot = p.pointee.priv
             if p.pointee.flags & PG_dirty != 0 && swap_map(slot).pointee > 1 {
-                if swap_io(slot, pfn, true) != 0 {
+#if INJECT_SWAP_NO_WRITEBACK
+                let wrote: Int32 = 0           // injected bug: the dirty page is dropped unwritten
+#else
+                let wrote = swap_io(slot, pfn, true)
+#endif
+                if wrote != 0 {
                     printk(.err).s("Write-error on swap-device (3:0:").u(slot).s(")").end()
                     continue
                 }

@@ -1,0 +1,118 @@
+// SwapTests: the s86fs disk, the page cache and swap at -m 32M, swift86 vs QEMU with the same disk image (both in -snapshot mode).
+import Foundation
+import XCTest
+
+/// The QEMU run going on beside swift86's (written by its thread before group.wait returns).
+final class QEMURun: @unchecked Sendable { var result: Result<Run, Error>? }
+
+final class SwapTests: XCTestCase {
+    /// run(cmds, mem) -> the serial output from "Run /bin/sh" on, after booting
+    /// init=/bin/sh -c "cmds" with build/guest/disk.img on swift86 and (when installed)
+    /// QEMU at the same time; the two outputs and exit statuses must be identical and
+    /// init must exit 0. The image is never written (-snapshot on both).
+    func run(_ cmds: String, mem: String = "32M", file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        try Artifacts.require(Artifacts.swift86)
+        try Artifacts.require(Artifacts.guest)
+        try Artifacts.require(Artifacts.disk)
+        let append = "init=/bin/sh -c \"\(cmds)\""
+        let referee = QEMURun()
+        let group = DispatchGroup()
+        if let qemu = Artifacts.qemu {
+            DispatchQueue.global().async(group: group) {
+                referee.result = Result { try Run.exec(timeout: 600, qemu, Artifacts.qemuFlags + [
+                    "-m", mem, "-drive", "file=\(Artifacts.disk),format=raw,if=ide", "-snapshot",
+                    "-kernel", Artifacts.guest, "-append", append]) }
+            }
+        }
+        let s = try Run.exec(timeout: 600, Artifacts.swift86, ["boot", "-m", mem, "-hda", Artifacts.disk, "-snapshot",
+                                                               "-append", append, Artifacts.guest])
+        group.wait()
+        if let q = try referee.result?.get() {
+            XCTAssertEqual(s.status, q.status, "exit status vs QEMU for \(cmds)", file: file, line: line)
+            if s.stdout != q.stdout {
+                let a = s.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+                let b = q.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+                let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+                XCTFail("serial output differs from QEMU's at line \(i + 1) for \(cmds):\n swift86: "
+                        + (i < a.count ? String(a[i]) : "<end>") + "\n qemu:    " + (i < b.count ? String(b[i]) : "<end>"),
+                        file: file, line: line)
+            }
+        }
+        XCTAssertEqual(s.status, 1, s.stdout + s.stderr, file: file, line: line)
+        XCTAssertTrue(s.stdout.contains("VFS: Mounted root (s86fs filesystem) readonly on device 3:0"), s.stdout,
+                      file: file, line: line)
+        guard let r = s.stdout.range(of: "Run /bin/sh as init process") else {
+            XCTFail("init did not start:\n\(s.stdout)", file: file, line: line)
+            return ""
+        }
+        let out = String(s.stdout[r.upperBound...]).replacingOccurrences(of: "\r\n", with: "\n")
+        XCTAssertTrue(out.contains("init: exited with status 0, powering off"), out, file: file, line: line)
+        return out
+    }
+
+    /// value(out, prefix, field) -> the number after `field ` on the first line starting
+    /// with prefix (e.g. "swapdemo: pswpin", "pswpout").
+    func value(_ out: String, _ prefix: String, _ field: String) -> Int? {
+        guard let l = out.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else { return nil }
+        let words = l.split(separator: " ")
+        guard let i = words.firstIndex(where: { $0 == field }), i + 1 < words.count else { return nil }
+        return Int(words[i + 1])
+    }
+
+    /// 48 MiB of anonymous memory in a 32 MiB machine: every word survives the round
+    /// trip through swap (the checksum is computed while writing and again while
+    /// reading back), with thousands of pages written out and read back in, and swap
+    /// space returns when the program exits.
+    func testSwapOutSwapInChecksum() throws {
+        let out = try run("swapdemo 48; cat /proc/meminfo")
+        XCTAssertTrue(out.contains("swapdemo: wrote 48 MiB, checksum 0x3bb9a3f3\n"), out)
+        XCTAssertTrue(out.contains("swapdemo: read back 48 MiB, checksum 0x3bb9a3f3: ok\n"), out)
+        let pswpout = value(out, "swapdemo: pswpin", "pswpout") ?? 0
+        let pswpin = value(out, "swapdemo: pswpin", "pswpin") ?? 0
+        let majflt = value(out, "swapdemo: minflt", "majflt") ?? 0
+        XCTAssertGreaterThan(pswpout, 4096, out)     // at least the 16+ MiB that cannot fit
+        XCTAssertGreaterThan(pswpin, 4096, out)
+        XCTAssertGreaterThanOrEqual(majflt, pswpin - 64, "each swap-in is a major fault of swapdemo's:\n\(out)")
+        // SwapFree back (within the shell's own few swapped pages) after the exit
+        let free = out.split(separator: "\n").first { $0.hasPrefix("SwapFree:") }.map(String.init) ?? ""
+        let kb = Int(free.split(separator: " ").dropFirst().first ?? "") ?? 0
+        XCTAssertGreaterThan(kb, 65532 - 256, out)
+    }
+
+    /// fork shares the swapped-out and resident pages copy-on-write: the child reads
+    /// the parent's pattern (some of it from swap), rewrites half, and the parent's
+    /// copy is still intact after the child exits.
+    func testCopyOnWriteAcrossSwap() throws {
+        let out = try run("swapdemo 24 fork")
+        for l in ["swapdemo: wrote 24 MiB, checksum 0xb558454c", "swapdemo: child: read back 24 MiB, checksum 0xb558454c: ok",
+                  "swapdemo: child: read back 24 MiB, checksum 0x03be6f19: ok", "exited with status 0",
+                  "swapdemo: parent: read back 24 MiB, checksum 0xb558454c: ok"] {
+            XCTAssertTrue(out.contains(l), "missing \"\(l)\" in:\n\(out)")
+        }
+        XCTAssertGreaterThan(value(out, "swapdemo: pswpin", "pswpout") ?? 0, 1024, out)
+        XCTAssertGreaterThan(value(out, "swapdemo: child: minflt", "majflt") ?? 0, 0, "the child read pages from swap:\n\(out)")
+    }
+
+    /// The page cache: the first cat of the 2 MiB file faults every page in from the
+    /// disk (major), the second finds them cached (minor); /proc/vmstat agrees.
+    func testPageCacheMajorThenMinor() throws {
+        let out = try run("time cat /data/big > /dev/null; time cat /data/big > /dev/null; cat /proc/vmstat", mem: "32M")
+        let times = out.split(separator: "\n").filter { $0.hasPrefix("cat: 0inputs") }
+        XCTAssertEqual(times.count, 2, out)
+        guard times.count == 2 else { return }
+        XCTAssertTrue(times[0].contains("(512major+"), "first cat: one major fault per page of /data/big:\n\(out)")
+        XCTAssertTrue(times[1].contains("(0major+"), "second cat: all minor (cached):\n\(out)")
+        XCTAssertGreaterThanOrEqual(value(out, "pgmajfault", "pgmajfault") ?? 0, 512, out)
+        XCTAssertGreaterThanOrEqual(value(out, "pgpgin", "pgpgin") ?? 0, 2048, out)
+    }
+
+    /// At 1 GiB the page cache lives in high memory (kmap paths): the executables and
+    /// the file read the same, maps name the disk inode, reads through read() and mmap
+    /// agree, and nothing is swapped.
+    func testHighmemPageCacheAndMaps() throws {
+        let out = try run("cat /etc/motd; cat < /etc/motd; layout; cat /proc/vmstat", mem: "1G")
+        XCTAssertEqual(out.components(separatedBy: "served from the s86fs disk").count - 1, 2, out)
+        XCTAssertTrue(out.contains("r-xp 00000000 03:00 1          /bin/layout"), out)
+        XCTAssertEqual(value(out, "pswpout", "pswpout"), 0, out)
+    }
+}
