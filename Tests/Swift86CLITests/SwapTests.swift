@@ -115,4 +115,15 @@ final class SwapTests: XCTestCase {
         XCTAssertTrue(out.contains("r-xp 00000000 03:00 1          /bin/layout"), out)
         XCTAssertEqual(value(out, "pswpout", "pswpout"), 0, out)
     }
+
+    /// Memory and swap both exhausted: the process that faults is killed (no hang,
+    /// no panic, no thrashing without end), and everything it had comes back.
+    func testSwapFullKillsTheFaultingProcess() throws {
+        let out = try run("swapdemo 100; free; swapdemo 8")
+        XCTAssertTrue(out.contains("Out of memory: killed process 2 (swapdemo)\n"), out)
+        XCTAssertTrue(out.contains("swapdemo: read back 8 MiB, checksum 0xe6047662: ok"), out)
+        let swap = out.split(separator: "\n").first { $0.hasPrefix("Swap:") }.map(String.init) ?? ""
+        let used = Int(swap.split(separator: " ").dropFirst(2).first ?? "") ?? -1
+        XCTAssertTrue(used >= 0 && used < 1024, "swap returned after the kill:\n\(out)")
+    }
 }

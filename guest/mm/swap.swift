@@ -40,6 +40,8 @@ struct Swap {
 struct Reclaim {
     static var low: UInt32 = 0            // reclaim when free pages fall below this
     static var high: UInt32 = 0           // ... up to this
+    static var min: UInt32 = 0            // below this, with nothing reclaimable, user allocations fail (OOM):
+                                          // the rest is the kernel's reserve
     static var active = false             // reclaim is running (no recursion)
     static var taskCursor = 1             // the task slot swap_out scans next
 }
@@ -68,6 +70,7 @@ struct Vmstat {
 func reclaim_init() {
     Reclaim.low = FORK_MIN_FREE &+ Mm.totalRamPages / 256
     Reclaim.high = Reclaim.low &+ Reclaim.low / 2
+    Reclaim.min = Reclaim.low / 2
 }
 
 /// swap_init(): turn on the s86fs swap area: swap_map and the swap cache (all
@@ -276,7 +279,9 @@ func swap_out_mm(_ mm: UInt32, _ want: UInt32) -> UInt32 {
             }
             let pte = user_pte(mm, va, false)!
             let val = pte.pointee
-            if val & _PAGE_PRESENT != 0 {
+            // with swap full only file pages can go: leave anonymous ones (and their accessed bits) alone
+            if val & _PAGE_PRESENT != 0
+                && (Swap.free != 0 || page(val >> PAGE_SHIFT).pointee.flags & (PG_filecache | PG_swapcache) != 0) {
                 if val & _PAGE_ACCESSED != 0 {
                     pte.pointee = val & ~_PAGE_ACCESSED
                     flush_user_page(mm, va)
@@ -351,28 +356,40 @@ func shrink_cache(_ want: UInt32) -> UInt32 {
 }
 
 /// try_to_free_pages(want) -> frames freed: rounds of shrink_cache, then swap_out to
-/// unmap more pages into the caches, until want frames are free or nothing moves.
+/// unmap more pages into the caches, until want frames are free or two rounds in a
+/// row move nothing (the first may only clear accessed bits; swap may be full).
 /// Does nothing without a disk (no cache, no swap) or when already reclaiming.
 func try_to_free_pages(_ want: UInt32) -> UInt32 {
     if Reclaim.active || (Cache.lruCount == 0 && Swap.slots == 0) { return 0 }
     Reclaim.active = true
     defer { Reclaim.active = false }
     var freed: UInt32 = 0
+    var idle = 0
     for _ in 0..<8 {
-        freed &+= shrink_cache(want &- freed)
+        let f = shrink_cache(want &- freed)
+        freed &+= f
         if freed >= want { break }
         let unmapped = swap_out(max(want &- freed, SWAP_CLUSTER))
-        if unmapped == 0 && Cache.lruCount == 0 { break }
+        if f == 0 && unmapped == 0 { idle += 1; if idle == 2 { break } } else { idle = 0 }
     }
     return freed
 }
 
 /// alloc_reclaimable_page() -> a frame for user memory or the caches (HIGHMEM first),
 /// refcount 1, mapcount 0, or NIL_PFN. Below the low watermark, reclaim first (up to
-/// the high one); if the allocation still fails, reclaim a cluster and retry once.
+/// the high one); when that frees nothing and free memory is down to the min
+/// watermark, or swap is full and it frees less than a cluster, fail (the caller's process is killed: out of memory) rather than eat
+/// the kernel's reserve. If the allocation fails, reclaim a cluster and retry once.
 func alloc_reclaimable_page() -> UInt32 {
     let free = nr_free_pages()
-    if free < Reclaim.low { _ = try_to_free_pages(max(Reclaim.high &- free, SWAP_CLUSTER)) }
+    if free < Reclaim.low {
+        let got = try_to_free_pages(max(Reclaim.high &- free, SWAP_CLUSTER))
+        // Out of memory: down to the reserve with nothing reclaimed, or swap is full
+        // and reclaim found less than a cluster (what comes back is the working set's
+        // own text and clean pages, faulted straight back in: thrashing without end).
+        let disk = Cache.lruCount != 0 || Swap.slots != 0
+        if disk && ((got == 0 && free < Reclaim.min) || (Swap.free == 0 && got < SWAP_CLUSTER)) { return NIL_PFN }
+    }
     var pfn = alloc_pages(GFP_HIGHUSER, 0)
     if pfn == NIL_PFN && try_to_free_pages(SWAP_CLUSTER) > 0 { pfn = alloc_pages(GFP_HIGHUSER, 0) }
     if pfn != NIL_PFN { page(pfn).pointee.mapcount = 0 }
