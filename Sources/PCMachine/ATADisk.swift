@@ -158,9 +158,26 @@ public final class ATADisk {
 
     /// One 16-bit word from the data port (0 when no data is being transferred).
     public func readData() -> UInt16 {
-        guard !slaveSelected, s.transfer == .read, s.bufferPos < 512 else { return 0 }
-        let w = UInt16(s.buffer[s.bufferPos]) | UInt16(s.buffer[s.bufferPos + 1]) << 8
-        s.bufferPos += 2
+        var w: UInt16 = 0
+        let n = withUnsafeMutableBytes(of: &w) { readDataBlock(into: $0.baseAddress!, words: 1) }
+        return n == 1 ? w : 0
+    }
+
+    /// Words of the current sector left to move through the data port (0: no transfer).
+    public var dataWordsLeft: Int {
+        slaveSelected || s.transfer == .none ? 0 : (512 - s.bufferPos) / 2
+    }
+
+    /// REP INSW: up to `words` words of the sector buffer to `p` (little-endian, as the
+    /// data port delivers them), never past the current sector's end; returns the
+    /// words moved (0 when no read is in progress). The sector's end advances the
+    /// transfer exactly as word-by-word reads do.
+    public func readDataBlock(into p: UnsafeMutableRawPointer, words: Int) -> Int {
+        guard !slaveSelected, s.transfer == .read, s.bufferPos < 512, words > 0 else { return 0 }
+        let k = min(words, (512 - s.bufferPos) / 2)
+        let from = s.bufferPos
+        s.buffer.withUnsafeBytes { b in p.copyMemory(from: b.baseAddress! + from, byteCount: 2 * k) }
+        s.bufferPos += 2 * k
         if s.bufferPos == 512 {
             s.remaining -= 1
             if s.remaining > 0 {
@@ -171,20 +188,29 @@ public final class ATADisk {
                 s.status = ATADisk.DRDY | ATADisk.DSC
             }
         }
-        return w
+        return k
     }
 
     /// One 16-bit word to the data port (ignored when no write is in progress).
     public func writeData(_ w: UInt16) {
-        guard !slaveSelected, s.transfer == .write, s.bufferPos < 512 else { return }
-        s.buffer[s.bufferPos] = UInt8(truncatingIfNeeded: w)
-        s.buffer[s.bufferPos + 1] = UInt8(truncatingIfNeeded: w >> 8)
-        s.bufferPos += 2
+        var v = w
+        _ = withUnsafeBytes(of: &v) { writeDataBlock(from: $0.baseAddress!, words: 1) }
+    }
+
+    /// REP OUTSW: up to `words` words from `p` into the sector buffer, never past the
+    /// current sector's end; returns the words taken (0 when no write is in progress).
+    /// A full sector is stored exactly as word-by-word writes store it.
+    public func writeDataBlock(from p: UnsafeRawPointer, words: Int) -> Int {
+        guard !slaveSelected, s.transfer == .write, s.bufferPos < 512, words > 0 else { return 0 }
+        let k = min(words, (512 - s.bufferPos) / 2)
+        let to = s.bufferPos
+        s.buffer.withUnsafeMutableBytes { b in (b.baseAddress! + to).copyMemory(from: p, byteCount: 2 * k) }
+        s.bufferPos += 2 * k
         if s.bufferPos == 512 {
             guard storeSector(s.lba, s.buffer) else {
                 s.transfer = .none
                 finish(error: ATADisk.ABRT)
-                return
+                return k
             }
             s.remaining -= 1
             if s.remaining > 0 {
@@ -197,6 +223,7 @@ public final class ATADisk {
             }
             raiseIRQ()
         }
+        return k
     }
 
     /// Machine reset: power-on registers (the overlay of written sectors is kept).

@@ -170,6 +170,22 @@ public final class IOBus: MachineBus {
         return v
     }
 
+    /// REP INSW/INSD on the ATA data port: whole units of the current sector at once.
+    public func portReadBlock(_ port: UInt16, size: Int, count: Int, into p: UnsafeMutableRawPointer) -> Int {
+        guard port == 0x1F0, size == 2 || size == 4, let disk, map[0x1F0] == IOBus.ataDev else { return 0 }
+        let per = size / 2
+        let words = min(count * per, disk.dataWordsLeft / per * per)
+        return disk.readDataBlock(into: p, words: words) / per
+    }
+
+    /// REP OUTSW/OUTSD on the ATA data port.
+    public func portWriteBlock(_ port: UInt16, size: Int, count: Int, from p: UnsafeRawPointer) -> Int {
+        guard port == 0x1F0, size == 2 || size == 4, let disk, map[0x1F0] == IOBus.ataDev else { return 0 }
+        let per = size / 2
+        let words = min(count * per, disk.dataWordsLeft / per * per)
+        return disk.writeDataBlock(from: p, words: words) / per
+    }
+
     /// A write to the ATA data port only moves a word into the sector buffer: no stop.
     public func portWriteNeedsStop(_ port: UInt16) -> Bool {
         !(port == 0x1F0 && disk != nil && map[0x1F0] == IOBus.ataDev)

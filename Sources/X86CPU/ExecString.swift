@@ -53,12 +53,22 @@ extension CPU {
                     step(7)
                     compare = true
                 case .insb, .insv:
+                    if rep && n > 1 && delta == UInt32(n) && !a16 {
+                        let k = blockIns(port, di, n, min(UInt64(r[1]), budget &- iterations) &- 1)
+                        if k > 0 { r[7] &+= UInt32(k * n); r[1] &-= UInt32(k); iterations &+= UInt64(k) }
+                    }
+                    let di = r[7]
                     _ = try loadRMW(0, di, n)           // fault before the port is read
                     let v = bus.portRead(port, size: n)
                     try store(0, di, n, v)
                     step(7)
                     pendingEvents |= Event.irq
                 default: // outs
+                    if rep && n > 1 && delta == UInt32(n) && !a16 {
+                        let k = blockOuts(port, src, si, n, min(UInt64(r[1]), budget &- iterations) &- 1)
+                        if k > 0 { r[6] &+= UInt32(k * n); r[1] &-= UInt32(k); iterations &+= UInt64(k) }
+                    }
+                    let si = r[6]
                     let v = try load(src, si, n)
                     bus.portWrite(port, size: n, value: v)
                     step(6)
@@ -86,6 +96,35 @@ extension CPU {
             // (stopped early), and the instruction budget of the block is used up
             pendingEvents |= Event.leaveBlock
         }
+    }
+
+    /// REP INS fast path: up to `max` units straight from the port into the host page
+    /// of ES:di, when ES needs no check and the page is writable through the TLB
+    /// (staying inside it); returns the units moved (0: go unit by unit). Leaves at
+    /// least one unit to the caller, which then runs the usual checks and bookkeeping.
+    @inline(never)
+    func blockIns(_ port: UInt16, _ di: UInt32, _ n: Int, _ max: UInt64) -> Int {
+        guard max > 0, segFastW & 1 != 0 else { return 0 }
+        let lin = segBase[0] &+ di
+        let i = Int((lin >> 12) & TLB.mask)
+        guard tlb.tagW[i] == lin & ~0xFFF else { return 0 }
+        let k = min(Int(max), (4096 - Int(lin & 0xFFF)) / n)
+        guard k > 0 else { return 0 }
+        pendingEvents |= Event.irq
+        return bus.portReadBlock(port, size: n, count: k, into: hostPointer(i, lin))
+    }
+
+    /// REP OUTS fast path: up to `max` units from the host page of seg:si to the port.
+    @inline(never)
+    func blockOuts(_ port: UInt16, _ seg: Int, _ si: UInt32, _ n: Int, _ max: UInt64) -> Int {
+        guard max > 0, segFastR & (1 << UInt8(seg)) != 0 else { return 0 }
+        let lin = segBase[seg] &+ si
+        let i = Int((lin >> 12) & TLB.mask)
+        guard tlb.tagR[i] == lin & ~0xFFF else { return 0 }
+        let k = min(Int(max), (4096 - Int(lin & 0xFFF)) / n)
+        guard k > 0 else { return 0 }
+        pendingEvents |= Event.irq
+        return bus.portWriteBlock(port, size: n, count: k, from: UnsafeRawPointer(hostPointer(i, lin)))
     }
 
     /// IN/OUT at CPL > IOPL consult the TSS I/O permission bitmap: every bit for the

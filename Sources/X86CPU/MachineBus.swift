@@ -14,6 +14,13 @@ public protocol MachineBus: AnyObject {
     /// run slice. A data port (the ATA PIO data register) says false, so REP OUTSW
     /// runs at full speed.
     func portWriteNeedsStop(_ port: UInt16) -> Bool
+    /// REP INS fast path: read up to `count` units of `size` (2 or 4) bytes from `port`
+    /// into `p` as that many IN instructions would, returning the units moved (fewer,
+    /// or 0 when the port has no block transfer: the CPU then goes unit by unit).
+    func portReadBlock(_ port: UInt16, size: Int, count: Int, into p: UnsafeMutableRawPointer) -> Int
+    /// REP OUTS fast path: write up to `count` units of `size` bytes from `p` to `port`;
+    /// returns the units taken (0: not supported).
+    func portWriteBlock(_ port: UInt16, size: Int, count: Int, from p: UnsafeRawPointer) -> Int
     /// Interrupt acknowledge cycle: the vector of the highest-priority pending IRQ.
     /// Called only when `interruptPending` is true and EFLAGS.IF = 1.
     func acknowledgeInterrupt() -> UInt8
@@ -24,4 +31,7 @@ public protocol MachineBus: AnyObject {
 extension MachineBus {
     /// By default every port write may need attention.
     public func portWriteNeedsStop(_ port: UInt16) -> Bool { true }
+    /// By default no port moves blocks.
+    public func portReadBlock(_ port: UInt16, size: Int, count: Int, into p: UnsafeMutableRawPointer) -> Int { 0 }
+    public func portWriteBlock(_ port: UInt16, size: Int, count: Int, from p: UnsafeRawPointer) -> Int { 0 }
 }
