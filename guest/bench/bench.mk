@@ -22,5 +22,6 @@ $(BENCH_OUT)/%.o: $(BENCH_SRC)/%.asm $(BENCH_SRC)/common.inc
 $(BENCH_OUT)/%.elf: $(BENCH_OUT)/%.o $(BENCH_SRC)/link.ld
 	$(BENCH_LD) -m elf_i386 -T $(BENCH_SRC)/link.ld -o $@ $<
 
-bench: bench-images
-	$(BENCH_PYTHON) $(BENCH_SRC)/run-bench.py --swift86 $(SWIFT86) --images $(BENCH_OUT) $(BENCH_FLAGS)
+bench: bench-images guest disk
+	$(BENCH_PYTHON) $(BENCH_SRC)/run-bench.py --swift86 $(SWIFT86) --images $(BENCH_OUT) \
+	    --kernel $(GUEST_KERNEL) --disk $(GUEST_DISK) $(BENCH_FLAGS)

@@ -97,6 +97,61 @@ def fmt_mips(x):
     return "n/a" if x is None else f"{x:.1f}"
 
 
+# The guest kernel's swap path: swapdemo fills 48 MiB in a 32 MiB machine and reads it
+# back; /proc/vmstat then says how many faults and swap transfers that took. Wall time
+# is net of the same emulator booting the same kernel and disk with `true` as init.
+KERNEL_CMD = 'init=/bin/sh -c "swapdemo 48; cat /proc/vmstat"'
+KERNEL_BASE = 'init=/bin/sh -c "cat /proc/vmstat"'
+VMSTAT_RE = re.compile(r"^(pgfault|pgmajfault|pswpin|pswpout) (\d+)\s*$")
+
+
+def kernel_bench(args, swift86, qemu, errors):
+    """kernel_bench: times swapdemo 48 at -m 32M on each emulator (same kernel and disk image) and prints
+    page faults and swap transfers per second; counters must agree between the emulators."""
+    if not (os.path.isfile(args.kernel) and os.path.isfile(args.disk)):
+        print(f"note: no guest kernel/disk ({args.kernel}, {args.disk}): swap benchmark skipped")
+        return
+    runners = []
+    if swift86:
+        runners.append(("swift86", lambda a: [swift86, "boot", "-m", "32M", "-hda", args.disk, "-snapshot",
+                                              "-append", a, args.kernel]))
+    if qemu:
+        runners.append(("QEMU", lambda a: [qemu] + QEMU_ARGS[:-2] + ["-m", "32M", "-drive",
+                        f"file={args.disk},format=raw,if=ide", "-snapshot", "-kernel", args.kernel, "-append", a]))
+    results = {}
+    for label, argv in runners:
+        best = None
+        counters = {}
+        for cmd in (KERNEL_BASE, KERNEL_CMD):
+            times = []
+            for _ in range(max(1, args.runs)):
+                r = run_once(argv(cmd), args.timeout)
+                if r.status not in (0, 1) or "powering off" not in r.stdout:
+                    errors.append(f"{label} swapdemo: exit status {r.status}, output {short(r.stdout[-300:])!r}")
+                    return
+                if cmd == KERNEL_CMD and "checksum 0x3bb9a3f3: ok" not in r.stdout:
+                    errors.append(f"{label} swapdemo: no checksum ok line")
+                    return
+                times.append(r.seconds)
+            vm = {m.group(1): int(m.group(2)) for m in
+                  (VMSTAT_RE.match(l) for l in r.stdout.replace("\r", "").splitlines()) if m}
+            if cmd == KERNEL_BASE:
+                base, base_vm = min(times), vm
+            else:
+                best = min(times) - base
+                counters = {k: vm.get(k, 0) - base_vm.get(k, 0) for k in vm}
+        results[label] = (best, counters)
+    if len({tuple(sorted(c.items())) for _, c in results.values()}) > 1:
+        errors.append(f"swapdemo counters differ between emulators: {results}")
+    print()
+    print("swapdemo 48 at -m 32M (48 MiB written and read back through 64 MiB of swap), net of booting:")
+    for label, (secs, c) in results.items():
+        faults = c.get("pgfault", 0)
+        swaps = c.get("pswpin", 0) + c.get("pswpout", 0)
+        print(f"  {label:8} {secs:7.3f} s  {faults:,} faults ({c.get('pgmajfault', 0):,} major), "
+              f"{swaps:,} pages swapped: {faults / secs:,.0f} faults/s, {swaps / secs:,.0f} swap pages/s")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--swift86", default=os.environ.get("SWIFT86", ".build/release/swift86"),
@@ -104,6 +159,8 @@ def main():
     ap.add_argument("--qemu", default=os.environ.get("QEMU", "qemu-system-i386"),
                     help="qemu-system-i386 binary (column n/a when missing)")
     ap.add_argument("--images", default="build/bench", help="directory holding NAME.elf")
+    ap.add_argument("--kernel", default="build/guest/kernel.elf", help="guest kernel for the swap benchmark")
+    ap.add_argument("--disk", default="build/guest/disk.img", help="its disk image (s86fs + swap)")
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "3")),
                     help="runs per workload and emulator, best one kept (BENCH_RUNS)")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per run")
@@ -214,6 +271,7 @@ def main():
             net = None if t is None or base is None else t - base
             rates.append(f"{label} " + (f"{faults / net:,.0f}" if net and net > 0 else "n/a"))
         print(f"{name}: {faults:,} page faults; faults/s (net of empty.elf): {', '.join(rates)}")
+    kernel_bench(args, swift86 if any(e.name == "swift86" for e in emulators) else None, qemu, errors)
     for (emu, name), mips in sorted(stats_mips.items()):
         if name != "empty":
             print(f"note: {emu} --stats on {name}: {mips:.1f} MIPS (its own figure, startup excluded)")
