@@ -313,13 +313,13 @@ func swap_out(_ want: UInt32) -> UInt32 {
     return done
 }
 
-/// shrink_cache(want) -> frames freed (at most want), one turn of the LRU clock at
-/// most: mapped, busy or recently referenced frames go round again; a dirty
+/// shrink_cache(want) -> frames freed (at most want), looking at 4 * want + 64 frames
+/// at most (never more than one turn of the LRU clock): mapped, busy or recently referenced frames go round again; a dirty
 /// swap-cache frame whose slot is still wanted is written out first; then the frame
 /// leaves its cache and is freed.
 func shrink_cache(_ want: UInt32) -> UInt32 {
     var freed: UInt32 = 0
-    var budget = Cache.lruCount
+    var budget = min(Cache.lruCount, 4 &* want &+ 64)
     while freed < want && budget > 0 && Cache.lruHead != NIL_PFN {
         budget &-= 1
         let pfn = Cache.lruHead

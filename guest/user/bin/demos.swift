@@ -421,19 +421,33 @@ func swap_counters(_ who: StaticString, _ global: Bool) {
     out().s(who).s("pswpin ").u(pin).s(" pswpout ").u(pout).s(" SwapFree ").u(sfree).s(" kB").end()
 }
 
-/// swap_main(argc, argv): `swapdemo [MiB] [fork]` (default 48 MiB, more than -m 32M
+/// swap_ps(): run `ps` while this process still holds its region (much of it in
+/// swap): its RSS is what fits in RAM, MAJFLT its swap-ins.
+func swap_ps() {
+    let argv = UnsafeMutablePointer<UInt32>(bitPattern: UInt(scratch(8)))!
+    argv[0] = ua(cstr("ps"))
+    argv[1] = 0
+    let pid = spawn(argv, 0, 0, "swapdemo")
+    if failed(pid) { out().s("swapdemo: fork failed: ").d(Int32(bitPattern: pid)).end(); return }
+    var st: UInt32 = 0
+    _ = wait4(pid, &st)
+}
+
+/// swap_main(argc, argv): `swapdemo [MiB] [fork] [ps]` (default 48 MiB, more than -m 32M
 /// holds): fill an anonymous private mapping with a pattern (every word of every page),
 /// read it all back and check it, then print the fault and swap counters. With fork,
 /// the child (sharing the pages copy-on-write, some of them in swap) checks the region,
 /// rewrites every other page with another pattern and checks again; the parent then
-/// checks that its copy still holds the first pattern. Status 0 if every check passed.
+/// checks that its copy still holds the first pattern. With ps (no fork), `ps` runs at
+/// the end, while the region is still mapped. Status 0 if every check passed.
 func swap_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     var mib: UInt32 = 48
     var doFork = false
+    var showPs = false
     for i in 1..<max(argc, 1) {
-        if streq(argv[i], "fork") { doFork = true } else { mib = atou(argv[i]) }
+        if streq(argv[i], "fork") { doFork = true } else if streq(argv[i], "ps") { showPs = true } else { mib = atou(argv[i]) }
     }
-    if mib == 0 || mib > 1024 { puts("usage: swapdemo [MiB] [fork]  (1 .. 1024 MiB)"); return 2 }
+    if mib == 0 || mib > 1024 { puts("usage: swapdemo [MiB] [fork] [ps]  (1 .. 1024 MiB)"); return 2 }
     let len = mib << 20
     let a = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
     if failed(a) { out().s("swapdemo: mmap of ").u(mib).s(" MiB failed: ").d(Int32(bitPattern: a)).end(); return 1 }
@@ -445,6 +459,7 @@ func swap_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     if !doFork {
         let ok = swap_check("swapdemo: ", mib, false)
         swap_counters("swapdemo: ", true)
+        if showPs { swap_ps() }
         return ok ? 0 : 1
     }
     let pid = fork()
