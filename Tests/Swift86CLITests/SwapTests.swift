@@ -61,10 +61,11 @@ final class SwapTests: XCTestCase {
 
     /// 48 MiB of anonymous memory in a 32 MiB machine: every word survives the round
     /// trip through swap (the checksum is computed while writing and again while
-    /// reading back), with thousands of pages written out and read back in, and swap
-    /// space returns when the program exits.
+    /// reading back), with thousands of pages written out and read back in; ps shows
+    /// swapdemo's RSS below its size and its major faults; swap space returns when the
+    /// program exits.
     func testSwapOutSwapInChecksum() throws {
-        let out = try run("swapdemo 48; cat /proc/meminfo")
+        let out = try run("swapdemo 48 ps; cat /proc/meminfo")
         XCTAssertTrue(out.contains("swapdemo: wrote 48 MiB, checksum 0x3bb9a3f3\n"), out)
         XCTAssertTrue(out.contains("swapdemo: read back 48 MiB, checksum 0x3bb9a3f3: ok\n"), out)
         let pswpout = value(out, "swapdemo: pswpin", "pswpout") ?? 0
@@ -73,6 +74,15 @@ final class SwapTests: XCTestCase {
         XCTAssertGreaterThan(pswpout, 4096, out)     // at least the 16+ MiB that cannot fit
         XCTAssertGreaterThan(pswpin, 4096, out)
         XCTAssertGreaterThanOrEqual(majflt, pswpin - 64, "each swap-in is a major fault of swapdemo's:\n\(out)")
+        // ps: "PID PPID S VSZ RSS MINFLT MAJFLT swapdemo" -> the six numbers
+        let ps = out.split(separator: "\n").first { $0.hasSuffix(" swapdemo") && $0.contains(" S ") }
+            .map { $0.split(separator: " ").compactMap { Int($0) } } ?? []
+        XCTAssertEqual(ps.count, 6, "ps line for swapdemo:\n\(out)")
+        if ps.count == 6 {
+            XCTAssertGreaterThan(ps[2], 48 << 10, "VSZ covers the 48 MiB region")
+            XCTAssertLessThan(ps[3], 32 << 10, "RSS fits in RAM")
+            XCTAssertEqual(ps[5], majflt, "ps's MAJFLT is swapdemo's own count")
+        }
         // SwapFree back (within the shell's own few swapped pages) after the exit
         let free = out.split(separator: "\n").first { $0.hasPrefix("SwapFree:") }.map(String.init) ?? ""
         let kb = Int(free.split(separator: " ").dropFirst().first ?? "") ?? 0
