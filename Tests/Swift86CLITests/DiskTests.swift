@@ -63,14 +63,7 @@ final class DiskTests: XCTestCase {
                                  + ["-m", "128M", "-drive", "file=\(img2.path),format=raw,if=ide",
                                     "-append", "disktest", "-kernel", Artifacts.guest])
         expectOK(q)
-        XCTAssertEqual(s.status, q.status)
-        if s.stdout != q.stdout {
-            let a = s.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            let b = q.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
-            XCTFail("serial output differs from QEMU's at line \(i + 1):\n swift86: "
-                    + (i < a.count ? String(a[i]) : "<end>") + "\n qemu:    " + (i < b.count ? String(b[i]) : "<end>"))
-        }
+        assertSameAsQEMU(s, q, "-append disktest")
         XCTAssertEqual(try sector(img2, 1), want, "QEMU's image: sector 1 differs")
     }
 

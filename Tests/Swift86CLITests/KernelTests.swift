@@ -17,15 +17,7 @@ final class KernelTests: XCTestCase {
             var qargs = Artifacts.qemuFlags + ["-m", mem, "-kernel", Artifacts.guest]
             if !append.isEmpty { qargs += ["-append", append] }
             let q = try Run.exec(timeout: 300, qemu, qargs)
-            XCTAssertEqual(s.status, q.status, "exit status vs QEMU, -append \"\(append)\"", file: file, line: line)
-            if s.stdout != q.stdout {
-                let a = s.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-                let b = q.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-                let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
-                XCTFail("serial output differs from QEMU's at line \(i + 1), -append \"\(append)\":\n swift86: "
-                        + (i < a.count ? String(a[i]) : "<end>") + "\n qemu:    " + (i < b.count ? String(b[i]) : "<end>"),
-                        file: file, line: line)
-            }
+            assertSameAsQEMU(s, q, "-append \"\(append)\"", file: file, line: line)
         }
         XCTAssertFalse(s.stdout.contains("FAIL"), s.stdout, file: file, line: line)
         return s

@@ -13,24 +13,9 @@ final class ProcessTests: XCTestCase {
         let s = try Run.exec(timeout: 300, Artifacts.swift86, ["boot", "-m", mem, "-append", append, Artifacts.guest])
         if let qemu = Artifacts.qemu {
             let q = try Run.exec(timeout: 300, qemu, Artifacts.qemuFlags + ["-m", mem, "-kernel", Artifacts.guest, "-append", append])
-            XCTAssertEqual(s.status, q.status, "exit status vs QEMU for \(cmds)", file: file, line: line)
-            if s.stdout != q.stdout {
-                let a = s.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-                let b = q.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-                let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
-                XCTFail("serial output differs from QEMU's at line \(i + 1) for \(cmds):\n swift86: "
-                        + (i < a.count ? String(a[i]) : "<end>") + "\n qemu:    " + (i < b.count ? String(b[i]) : "<end>"),
-                        file: file, line: line)
-            }
+            assertSameAsQEMU(s, q, "for \(cmds)", file: file, line: line)
         }
-        XCTAssertEqual(s.status, 1, s.stdout + s.stderr, file: file, line: line)
-        guard let r = s.stdout.range(of: "Run /bin/sh as init process") else {
-            XCTFail("init did not start:\n\(s.stdout)", file: file, line: line)
-            return ""
-        }
-        let out = String(s.stdout[r.upperBound...]).replacingOccurrences(of: "\r\n", with: "\n")
-        XCTAssertTrue(out.contains("init: exited with status 0, powering off"), out, file: file, line: line)
-        return out
+        return initOutput(s, file: file, line: line)
     }
 
     func expect(_ out: String, _ needles: [String], file: StaticString = #filePath, line: UInt = #line) {

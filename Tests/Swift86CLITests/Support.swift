@@ -42,6 +42,34 @@ struct Run {
     }
 }
 
+/// assertSameAsQEMU(s, q, what): the two runs exited alike and printed the same serial
+/// output; otherwise one failure naming the first line that differs.
+func assertSameAsQEMU(_ s: Run, _ q: Run, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(s.status, q.status, "exit status vs QEMU, \(what)", file: file, line: line)
+    if s.stdout != q.stdout {
+        let a = s.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let b = q.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+        XCTFail("serial output differs from QEMU's at line \(i + 1), \(what):\n swift86: "
+                + (i < a.count ? String(a[i]) : "<end>") + "\n qemu:    " + (i < b.count ? String(b[i]) : "<end>"),
+                file: file, line: line)
+    }
+}
+
+/// initOutput(s) -> the serial output of a guest run from "Run /bin/sh as init process"
+/// on (CRLF as LF), after checking that init started, exited 0 and powered off
+/// (status 1: guest code 0).
+func initOutput(_ s: Run, file: StaticString = #filePath, line: UInt = #line) -> String {
+    XCTAssertEqual(s.status, 1, s.stdout + s.stderr, file: file, line: line)
+    guard let r = s.stdout.range(of: "Run /bin/sh as init process") else {
+        XCTFail("init did not start:\n\(s.stdout)", file: file, line: line)
+        return ""
+    }
+    let out = String(s.stdout[r.upperBound...]).replacingOccurrences(of: "\r\n", with: "\n")
+    XCTAssertTrue(out.contains("init: exited with status 0, powering off"), out, file: file, line: line)
+    return out
+}
+
 /// Paths of the artifacts `make test` builds before running the tests.
 enum Artifacts {
     static var root: String { FileManager.default.currentDirectoryPath }

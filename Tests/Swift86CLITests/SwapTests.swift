@@ -27,27 +27,10 @@ final class SwapTests: XCTestCase {
         let s = try Run.exec(timeout: 600, Artifacts.swift86, ["boot", "-m", mem, "-hda", Artifacts.disk, "-snapshot",
                                                                "-append", append, Artifacts.guest])
         group.wait()
-        if let q = try referee.result?.get() {
-            XCTAssertEqual(s.status, q.status, "exit status vs QEMU for \(cmds)", file: file, line: line)
-            if s.stdout != q.stdout {
-                let a = s.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-                let b = q.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-                let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
-                XCTFail("serial output differs from QEMU's at line \(i + 1) for \(cmds):\n swift86: "
-                        + (i < a.count ? String(a[i]) : "<end>") + "\n qemu:    " + (i < b.count ? String(b[i]) : "<end>"),
-                        file: file, line: line)
-            }
-        }
-        XCTAssertEqual(s.status, 1, s.stdout + s.stderr, file: file, line: line)
+        if let q = try referee.result?.get() { assertSameAsQEMU(s, q, "for \(cmds)", file: file, line: line) }
         XCTAssertTrue(s.stdout.contains("VFS: Mounted root (s86fs filesystem) readonly on device 3:0"), s.stdout,
                       file: file, line: line)
-        guard let r = s.stdout.range(of: "Run /bin/sh as init process") else {
-            XCTFail("init did not start:\n\(s.stdout)", file: file, line: line)
-            return ""
-        }
-        let out = String(s.stdout[r.upperBound...]).replacingOccurrences(of: "\r\n", with: "\n")
-        XCTAssertTrue(out.contains("init: exited with status 0, powering off"), out, file: file, line: line)
-        return out
+        return initOutput(s, file: file, line: line)
     }
 
     /// value(out, prefix, field) -> the number after `field ` on the first line starting

@@ -58,7 +58,7 @@ func s86fs_mount() -> Bool {
     var n: UInt32 = 0
     for d in 0..<ndirents {
         let b = bread(direntStart &+ d / perBlock)
-        if b == NIL_PFN { printk(.err).s("s86fs: cannot read the directory").end(); return false }
+        if b == NIL_PFN { printk(.err).s("s86fs: cannot read the directory").end(); kfree(table); kfree(names); return false }
         let e = kmap(b) &+ (d % perBlock) &* S86FS_DIRENT_SIZE
         let ino = ptr(e, UInt32.self).pointee
         if ino != 0 && ino <= ninodes {
@@ -76,13 +76,14 @@ func s86fs_mount() -> Bool {
     for k in 0..<Int(n) {
         let ino = ptr(table, Inode.self)[k].ino
         let b = bread(inodeStart &+ (ino &- 1) / inodesPerBlock)
-        if b == NIL_PFN { printk(.err).s("s86fs: cannot read the inode table").end(); return false }
+        if b == NIL_PFN { printk(.err).s("s86fs: cannot read the inode table").end(); kfree(table); kfree(names); return false }
         let w = ptr(kmap(b) &+ ((ino &- 1) % inodesPerBlock) &* S86FS_INODE_SIZE, UInt32.self)
         let size = w[0], start = w[1], blocks = w[2]
         kunmap(b)
         brelse(b)
         if blocks != (size &+ PAGE_SIZE &- 1) / PAGE_SIZE || (blocks > 0 && (start < dataStart || start > nblocks &- blocks)) {
             printk(.err).s("s86fs: corrupt inode ").u(ino).end()
+            kfree(table); kfree(names)
             return false
         }
         ptr(table, Inode.self)[k].size = size
