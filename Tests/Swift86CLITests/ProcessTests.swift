@@ -45,8 +45,8 @@ final class ProcessTests: XCTestCase {
 
     func testLayout() throws {
         let out = try run("layout")
-        expect(out, ["global (.data)       0x0804f000", "08048000-0804f000 r-xp 00000000 00:01 ",
-                     "/bin/layout\n", "rw-p 00007000 00:01", "[heap]\n", "[stack]\n", "bffff000-c0000000 rw-p"])
+        expect(out, ["global (.data)       0x08050000", "08048000-08050000 r-xp 00000000 00:01 ",
+                     "/bin/layout\n", "rw-p 00008000 00:01", "[heap]\n", "[stack]\n", "bffff000-c0000000 rw-p"])
     }
 
     func testDemandPaging() throws {

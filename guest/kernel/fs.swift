@@ -126,6 +126,7 @@ func proc_open(_ path: UInt32) -> UInt32 {
     else if cstr_is(rest, "slabinfo") { which = 3 }
     else if cstr_is(rest, "vmallocinfo") { which = 4 }
     else if cstr_is(rest, "vmstat") { which = 8 }
+    else if cstr_is(rest, "swaps") { which = 9 }
     else {
         // "self/..." or "PID/..."
         var q = rest
@@ -163,6 +164,7 @@ func proc_open(_ path: UInt32) -> UInt32 {
     case 5: show_maps(t)
     case 6: show_stat(t)
     case 8: show_vmstat()
+    case 9: show_swaps()
     default: show_status(t)
     }
     Console.capture = 0

@@ -412,5 +412,14 @@ func show_vmstat() {
     vmstat_line("pgrotated", Vmstat.pgrotated)
 }
 
+/// show_swaps(): /proc/swaps (Linux's columns; the area is the disk's last blocks).
+func show_swaps() {
+    printk(.info).s("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority").end()
+    if Swap.slots == 0 { return }
+    let size = (Swap.slots &- 1) << 2
+    printk(.info).s("/dev/hda                                partition\t").u(size).s("\t\t")
+        .u(size &- (Swap.free << 2)).s("\t\t-2").end()
+}
+
 /// vmstat_line(name, v): "name v".
 func vmstat_line(_ name: StaticString, _ v: UInt32) { printk(.info).s(name).s(" ").u(v).end() }

@@ -11,6 +11,7 @@ func umain(_ argc: Int32, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     if streq(name, "ps") { return ps_main() }
     if streq(name, "cat") { return cat_main(n, argv) }
     if streq(name, "echo") { return echo_main(n, argv) }
+    if streq(name, "cksum") { return cksum_main(n, argv) }
     if streq(name, "free") { return free_main() }
     if streq(name, "poweroff") { return poweroff_main() }
     if streq(name, "true") { return 0 }

@@ -212,6 +212,49 @@ func cat_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     return st
 }
 
+/// cksum_main(argc, argv): POSIX cksum: "CRC SIZE NAME" per file (CRC-32, polynomial
+/// 0x04C11DB7 MSB first, the length appended, complemented), reading each regular
+/// file through a read-only private mapping (so its pages fault in, from the disk or
+/// the page cache) and /proc files with read().
+func cksum_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
+    var table = [UInt32](repeating: 0, count: 256)
+    for i in 0..<256 {
+        var c = UInt32(i) << 24
+        for _ in 0..<8 { c = c & 0x8000_0000 != 0 ? (c << 1) ^ 0x04C1_1DB7 : c << 1 }
+        table[i] = c
+    }
+    var st: Int32 = 0
+    for i in 1..<max(argc, 1) {
+        let fd = openc(argv[i])
+        if failed(fd) { out().s("cksum: ").cs(argv[i]).s(": No such file or directory").end(2); st = 1; continue }
+        var crc: UInt32 = 0
+        var size: UInt32 = 0
+        let len = has_prefix(argv[i], "/proc/") ? 0xFFFF_FFFF : lseek(fd, 0, SEEK_END)
+        let a = failed(len) || len == 0 ? len : mmap(0, len, PROT_READ, MAP_PRIVATE, fd, 0)
+        if !failed(len) && len != 0 && !failed(a) {
+            let p = up(a)
+            for k in 0..<Int(len) { crc = (crc << 8) ^ table[Int((crc >> 24) ^ UInt32(p[k]))] }
+            size = len
+            _ = munmap(a, len)
+        } else {
+            _ = lseek(fd, 0, SEEK_SET)
+            let buf = malloc(PAGE)
+            while true {
+                let r = read(fd, buf, PAGE)
+                if failed(r) || r == 0 { break }
+                for k in 0..<Int(r) { crc = (crc << 8) ^ table[Int((crc >> 24) ^ UInt32(up(buf)[k]))] }
+                size &+= r
+            }
+            mfree(buf)
+        }
+        close(fd)
+        var n = size
+        while n != 0 { crc = (crc << 8) ^ table[Int((crc >> 24) ^ (n & 0xFF))]; n >>= 8 }
+        out().u(~crc).c(0x20).u(size).c(0x20).cs(argv[i]).end()
+    }
+    return st
+}
+
 /// echo_main(argc, argv): print the arguments.
 func echo_main(_ argc: Int, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     let l = out()
