@@ -228,6 +228,13 @@ extension Debugger {
         }
         let pteAddr = (pde & 0xFFFF_F000) | ((lin >> 10) & 0xFFC)
         let pte = cpu.memory.load32(pteAddr)
+        if pte & 1 == 0 && pte != 0 {
+            // P = 0: the CPU ignores bits 31..1, which belong to the OS (Linux keeps a swap
+            // entry there; the swift86 guest writes slot << 8 | 0x2)
+            out += "\n  PTE[\((lin >> 12) & 0x3FF)] at phys 0x\(hex(pteAddr, 8)) = 0x\(hex(pte, 8)) not present"
+            let swap = pte & 0xFE == 0x2 ? ": swift86 guest swap entry, slot \(pte >> 8)" : ""
+            return out + "\n  not present: an access faults (#PF); bits 31..1 are the OS's\(swap)"
+        }
         out += "\n  PTE[\((lin >> 12) & 0x3FF)] at phys 0x\(hex(pteAddr, 8)) = 0x\(hex(pte, 8)) \(pteFlags(pte, pde: false))"
         if pte & 1 == 0 { return out + "\n  not present: an access faults (#PF)" }
         let eff = pde & pte

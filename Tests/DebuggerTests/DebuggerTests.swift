@@ -58,6 +58,22 @@ final class DebuggerTests: XCTestCase {
         XCTAssertTrue(d.pageWalk(0x4000_0000).contains("PDE[256]"))
     }
 
+    /// A not-present PTE's other bits are the OS's: `page` shows them raw (no flag
+    /// names) and recognizes the swift86 guest's swap entry (slot << 8 | 0x2).
+    func testPageWalkOfANotPresentEntryWithOSBits() throws {
+        let d = try makeDebugger()
+        d.addWatchpoint(.physical, 0x108000, length: 4)
+        guard case .watchpoint = d.resume() else { return XCTFail("no watchpoint stop") }
+        let pde = d.cpu.memory.load32((d.cpu.cr3 & ~0xFFF) + (0x4000_0000 >> 22) * 4)
+        let pteAddr = (pde & ~0xFFF) + ((0x4000_0000 >> 12) & 0x3FF) * 4
+        d.cpu.memory.store32(pteAddr, 0x0001_2302)              // slot 0x123
+        let w = d.pageWalk(0x4000_0000)
+        XCTAssertTrue(w.contains("= 0x00012302 not present"), w)
+        XCTAssertTrue(w.contains("bits 31..1 are the OS's: swift86 guest swap entry, slot 291"), w)
+        d.cpu.memory.store32(pteAddr, 0x0001_2340)
+        XCTAssertFalse(d.pageWalk(0x4000_0000).contains("swap entry"))
+    }
+
     func testRunToExactInstructionCount() throws {
         let d = try makeDebugger()
         XCTAssertEqual(d.resume(untilCount: 12345), .reachedCount(12345))
