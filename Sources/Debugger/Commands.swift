@@ -21,6 +21,7 @@ extension Debugger {
         Help(names: ["pwatch"], usage: "pwatch ADDR [LEN]", text: "stop on a write to physical ADDR through any alias"),
         Help(names: ["delete", "d"], usage: "delete [N]", text: "delete breakpoint/watchpoint N, or all"),
         Help(names: ["catch"], usage: "catch vector N|pf|gp|... [if $err==7] | catch syscall [N] | catch cr3 | catch off", text: "stop when an exception/interrupt is delivered (or CR3 is written)"),
+        Help(names: ["irq"], usage: "irq N", text: "raise PIC line N (0-15) now, as a device edge would: a timer tick (0) or disk interrupt (14) at a point of your choosing; replayed by reverse execution"),
         Help(names: ["dump"], usage: "dump FILE ADDR LEN", text: "write LEN bytes of virtual memory at ADDR to FILE"),
         Help(names: ["log"], usage: "log int,mmu|off", text: "print exceptions/interrupts and MMU events as they happen"),
         Help(names: ["trace"], usage: "trace on [FILE] | trace off", text: "print every executed instruction (to FILE)"),
@@ -101,6 +102,12 @@ extension Debugger {
             guard let a = evaluate(arg) else { return "page: bad address '\(arg)'" }
             return pageWalk(a)
         case "tlb": return tlbListing(page: words.first.flatMap { evaluate($0) })
+        case "irq":
+            guard let n = words.first.flatMap({ evaluate($0) }), n < 16, words.count == 1 else { return "usage: irq N (a PIC line, 0-15)" }
+            machine.injectIRQ(Int(n))
+            let masked = machine.bus.pic.isMasked(irq: Int(n))
+            return "IRQ \(n) raised at instruction \(cpu.icount)" + (masked ? " (masked at the PIC: it stays pending)"
+                : cpu.eflags & 0x200 == 0 ? " (IF=0: delivered once the guest sets IF)" : "")
         case "map": return mapCommand(words)
         case "disas", "disassemble":
             let a = words.first.flatMap { evaluate($0) } ?? cpu.eip

@@ -149,8 +149,13 @@ public final class Machine {
     /// result when the run is over.
     public func step(maxSlice: UInt64) -> MachineExit? {
         let now = cpu.icount
+        while irqReplayIndex < irqLog.count && irqLog[irqReplayIndex].icount <= now {
+            bus.pic.pulse(irq: irqLog[irqReplayIndex].line)      // after a restore: injected at this count before
+            irqReplayIndex += 1
+        }
         var deadline = min(bus.nextDeadline, now &+ maxSlice)
         if replayIndex < inputLog.count { deadline = min(deadline, max(inputLog[replayIndex].icount, now &+ 1)) }
+        if irqReplayIndex < irqLog.count { deadline = min(deadline, max(irqLog[irqReplayIndex].icount, now &+ 1)) }
         if deadline <= now { deadline = now &+ 1 }
         deadline = min(deadline, config.maxInstructions)
         if bus.interruptPending { cpu.interruptLineChanged() }
@@ -222,6 +227,21 @@ public final class Machine {
         inputLog.append((cpu.icount, bytes))
         replayIndex = inputLog.count
     }
+    /// Raise an interrupt request on PIC line `line` now, from outside any device (the
+    /// debugger's `irq N`: a timer tick or a disk interrupt at a moment of your
+    /// choosing). Logged with the instruction count, so that re-execution after a
+    /// snapshot restore (reverse debugging) injects it at the same point again.
+    public func injectIRQ(_ line: Int) {
+        irqLog.removeSubrange(irqReplayIndex...)        // a new future: forget injections past this point
+        irqLog.append((cpu.icount, line & 15))
+        irqReplayIndex = irqLog.count
+        bus.pic.pulse(irq: line)
+        if bus.interruptPending { cpu.interruptLineChanged() }
+    }
+    /// Injected interrupts: (instruction count, line), for replay after a restore.
+    var irqLog: [(icount: UInt64, line: Int)] = []
+    /// Next entry of `irqLog` to replay (== count: none pending).
+    var irqReplayIndex = 0
     /// Console input as received: (instruction count, bytes), for replay after a restore.
     var inputLog: [(icount: UInt64, bytes: [UInt8])] = []
     /// Next entry of `inputLog` to replay (== count: live input).

@@ -167,6 +167,22 @@ public final class PIC8259Pair {
     /// On an edge-triggered line a low→high transition sets the IRR bit.
     public func raise(irq: Int) { setLevel(irq: irq, true) }
 
+    /// An interrupt request on line `irq` (0–15, modulo 16) from outside any device (the
+    /// debugger's `irq N`): the IRR bit is set as a low→high edge would set it; the
+    /// line's level, which the device owns, is left alone.
+    public func pulse(irq: Int) {
+        let n = irq & 15
+        if n < 8 { master.irr |= 1 << UInt8(n) } else { slave.irr |= 1 << UInt8(n - 8) }
+        update()
+    }
+
+    /// True if line `irq` is masked in its chip's IMR (or, for 8-15, the cascade is).
+    public func isMasked(irq: Int) -> Bool {
+        let n = irq & 15
+        if n < 8 { return master.imr & (1 << UInt8(n)) != 0 }
+        return slave.imr & (1 << UInt8(n - 8)) != 0 || master.imr & 0x04 != 0
+    }
+
     /// Drive ISA IRQ line `irq` (0–15, modulo 16) low. Clears IRR only on a level-triggered line.
     public func lower(irq: Int) { setLevel(irq: irq, false) }
 

@@ -15,6 +15,7 @@ public struct MachineSnapshot: Sendable {
     let bus: IOBus.State
     let pendingInput: [UInt8]
     let inputLogCount: Int
+    let irqLogCount: Int
     /// Instruction count at the save.
     public var icount: UInt64 { cpu.icount }
     /// Bytes of RAM held.
@@ -28,16 +29,18 @@ extension Machine {
     /// Save the whole machine.
     public func saveSnapshot() -> MachineSnapshot {
         MachineSnapshot(cpu: cpu.saveState(), memory: memory.saveImage(), bus: bus.saveState(),
-                        pendingInput: pendingInput, inputLogCount: inputLog.count)
+                        pendingInput: pendingInput, inputLogCount: inputLog.count, irqLogCount: irqLog.count)
     }
 
     /// Restore a saved machine. Console input received after the save is kept in the
-    /// input log and replayed at the same instruction counts when the run passes them again.
+    /// input log and replayed at the same instruction counts when the run passes them
+    /// again; so are interrupts injected with `injectIRQ`.
     public func restoreSnapshot(_ s: MachineSnapshot) {
         memory.restoreImage(s.memory)
         cpu.restoreState(s.cpu)
         bus.restoreState(s.bus)
         pendingInput = s.pendingInput
         replayIndex = s.inputLogCount
+        irqReplayIndex = min(s.irqLogCount, irqLog.count)
     }
 }

@@ -26,6 +26,46 @@ final class DebuggerSessionTests: XCTestCase {
         XCTAssertEqual(r.status, 0)
     }
 
+    /// `irq 0` injects a timer tick at a chosen instruction: here, in sched_init between
+    /// publishing the task table and setting the current task (alloc_task_struct's first
+    /// instruction), the window in which the guest once panicked with "ptr: null
+    /// address" (seen on QEMU TCG under load). The tick must be taken and return there;
+    /// reverse execution replays the injected tick at the same instruction.
+    func testInjectedTimerTickInSchedInit() throws {
+        try Artifacts.require(Artifacts.swift86)
+        try Artifacts.require(Artifacts.guest)
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("swift86-irq-\(getpid()).gdb")
+        try """
+            break alloc_task_struct
+            continue
+            irq 0
+            stepi 40
+            reverse-stepi 25
+            stepi 25
+            continue
+            delete
+            continue
+
+            """.write(to: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: script) }
+        let r = try Run.exec(Artifacts.swift86, ["debug", "-x", script.path, "-m", "32M", "-append", "init=/bin/sh -c true",
+                                                 Artifacts.guest])
+        let out = r.stdout + r.stderr
+        XCTAssertTrue(out.contains("IRQ 0 raised at instruction"), out)
+        XCTAssertFalse(out.contains("panic"), out)
+        let lines = out.split(separator: "\n").map(String.init)
+        // the tick ran (vector 0x20) and returned to the breakpoint: hit twice at the same address
+        let hits = lines.indices.filter { lines[$0] == "Breakpoint 1 hit" }.map { lines[$0 + 1] }
+        XCTAssertEqual(hits.count, 2, out)
+        if hits.count == 2 { XCTAssertEqual(hits[0].split(separator: " ").dropFirst(), hits[1].split(separator: " ").dropFirst()) }
+        // stepi 40 and (reverse-stepi 25, stepi 25) stop at the same instruction and count
+        let afterStep = lines.firstIndex { $0.hasSuffix("stepi 40") }.map { lines[$0 + 1] }
+        let afterRedo = lines.lastIndex { $0.hasSuffix("stepi 25") }.map { lines[$0 + 1] }
+        XCTAssertNotNil(afterStep, out)
+        XCTAssertEqual(afterStep, afterRedo, "re-execution replays the injected tick:\n\(out)")
+        XCTAssertTrue(out.contains("The machine stopped (exit status 1)"), out)
+    }
+
     /// Stock gdb in batch mode against `swift86 boot -S -gdb tcp::PORT`.
     func testStockGDBDrivesTheStub() throws {
         try Artifacts.require(Artifacts.swift86)
