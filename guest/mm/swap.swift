@@ -43,6 +43,8 @@ struct Reclaim {
     static var min: UInt32 = 0            // below this, with nothing reclaimable, user allocations fail (OOM):
                                           // the rest is the kernel's reserve
     static var active = false             // reclaim is running (no recursion)
+    static var backoff: UInt32 = 0        // allocations to make without reclaiming above min (the last
+                                          // reclaim fell far short: memory is mostly unreclaimable)
     static var taskCursor = 1             // the task slot swap_out scans next
 }
 
@@ -307,7 +309,7 @@ func swap_out(_ want: UInt32) -> UInt32 {
         let slot = Reclaim.taskCursor
         Reclaim.taskCursor = slot &+ 1 >= NR_TASKS ? 1 : slot &+ 1
         let t = task_slot(slot)
-        if t == 0 || task(t).pointee.mm == 0 { continue }
+        if t == 0 || task(t).pointee.mm == 0 || mmp(task(t).pointee.mm).pointee.rss == 0 { continue }
         done &+= swap_out_mm(task(t).pointee.mm, want &- done)
     }
     return done
@@ -378,12 +380,21 @@ func try_to_free_pages(_ want: UInt32) -> UInt32 {
 /// alloc_reclaimable_page() -> a frame for user memory or the caches (HIGHMEM first),
 /// refcount 1, mapcount 0, or NIL_PFN. Below the low watermark, reclaim first (up to
 /// the high one); when that frees nothing and free memory is down to the min
-/// watermark, or swap is full and it frees less than a cluster, fail (the caller's process is killed: out of memory) rather than eat
-/// the kernel's reserve. If the allocation fails, reclaim a cluster and retry once.
+/// watermark, or swap is full and it frees less than a cluster, fail (the caller's
+/// process is killed: out of memory) rather than eat the kernel's reserve. A reclaim
+/// that falls far short (memory held by the kernel: page tables, stacks) makes the
+/// next SWAP_CLUSTER allocations skip it while free memory stays above min, so that a
+/// machine full of unreclaimable memory does not rescan every task on every fault
+/// (forkbomb at -m 32M with swap: 3 s instead of minutes). If the allocation fails,
+/// reclaim a cluster and retry once.
 func alloc_reclaimable_page() -> UInt32 {
     let free = nr_free_pages()
-    if free < Reclaim.low {
-        let got = try_to_free_pages(max(Reclaim.high &- free, SWAP_CLUSTER))
+    if Reclaim.backoff > 0 && free >= Reclaim.min {
+        Reclaim.backoff &-= 1
+    } else if free < Reclaim.low {
+        let want = max(Reclaim.high &- free, SWAP_CLUSTER)
+        let got = try_to_free_pages(want)
+        Reclaim.backoff = got < want / 4 ? SWAP_CLUSTER : 0
         // Out of memory: down to the reserve with nothing reclaimed, or swap is full
         // and reclaim found less than a cluster (what comes back is the working set's
         // own text and clean pages, faulted straight back in: thrashing without end).
