@@ -97,7 +97,7 @@ USER_DIR     := $(GUEST_DIR)/user
 USER_BUILD   := $(GUEST_BUILD)/user
 USER_SWIFT   := $(sort $(wildcard $(USER_DIR)/lib/*.swift $(USER_DIR)/bin/*.swift))
 USER_APPLETS := sh ps cat echo free poweroff true layout demand cowdemo brkdemo mmapdemo \
-                stackdemo segv sigdemo forkbomb efault swapdemo time cksum
+                stackdemo segv sigdemo forkbomb efault swapdemo time cksum vmstat
 USER_BOX     := $(USER_BUILD)/box.elf
 USER_SWIFTFLAGS := $(subst -module-name Kernel,-module-name User,$(GUEST_SWIFTFLAGS))
 

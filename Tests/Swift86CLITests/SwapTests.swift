@@ -48,7 +48,7 @@ final class SwapTests: XCTestCase {
     /// swapdemo's RSS below its size and its major faults; swap space returns when the
     /// program exits.
     func testSwapOutSwapInChecksum() throws {
-        let out = try run("swapdemo 48 ps; cat /proc/meminfo")
+        let out = try run("swapdemo 48 ps; cat /proc/meminfo; vmstat")
         XCTAssertTrue(out.contains("swapdemo: wrote 48 MiB, checksum 0x3bb9a3f3\n"), out)
         XCTAssertTrue(out.contains("swapdemo: read back 48 MiB, checksum 0x3bb9a3f3: ok\n"), out)
         let pswpout = value(out, "swapdemo: pswpin", "pswpout") ?? 0
@@ -70,6 +70,10 @@ final class SwapTests: XCTestCase {
         let free = out.split(separator: "\n").first { $0.hasPrefix("SwapFree:") }.map(String.init) ?? ""
         let kb = Int(free.split(separator: " ").dropFirst().first ?? "") ?? 0
         XCTAssertGreaterThan(kb, 65532 - 256, out)
+        // vmstat -s: the totals since boot include swapdemo's traffic
+        let swappedOut = out.split(separator: "\n").first { $0.hasSuffix(" pages swapped out") }
+            .flatMap { Int($0.split(separator: " ").first ?? "") } ?? 0
+        XCTAssertGreaterThanOrEqual(swappedOut, pswpout, out)
     }
 
     /// fork shares the swapped-out and resident pages copy-on-write: the child reads

@@ -69,7 +69,8 @@ func find_get_page(_ mapping: UInt32, _ index: UInt32) -> UInt32 {
 /// read_cache_page(mapping, index, major) -> the frame of page index of mapping with
 /// one reference for the caller (put_cache_page drops it): from the cache, or read
 /// from the disk into a new frame added to the cache (major = true). NIL_PFN when out
-/// of memory or on an I/O error (Cache.lastError says which).
+/// of memory or on an I/O error (Cache.lastError says which). A miss is Linux's
+/// page_cache_read: allocate, read, add_to_page_cache.
 func read_cache_page(_ mapping: UInt32, _ index: UInt32, _ major: inout Bool) -> UInt32 {
     guard let s = cache_slot(mapping, index) else { Cache.lastError = ATA_EINVAL; return NIL_PFN }
     let hit = find_get_page(mapping, index)
@@ -84,17 +85,26 @@ func read_cache_page(_ mapping: UInt32, _ index: UInt32, _ major: inout Bool) ->
         printk(.err).s("blk_update_request: I/O error, dev hda, mapping ").u(mapping).s(" page ").u(index).end()
         return NIL_PFN
     }
+    add_to_page_cache(pfn, mapping, index)
+    page(pfn).pointee.refcount = 2          // the cache's and the caller's
+    major = true
+    return pfn
+}
+
+/// add_to_page_cache(pfn, mapping, index): a new frame holding page index of mapping
+/// (its slot empty) enters the cache and the LRU tail, unmapped; its one reference
+/// becomes the cache's.
+func add_to_page_cache(_ pfn: UInt32, _ mapping: UInt32, _ index: UInt32) {
+    guard let s = cache_slot(mapping, index), s.pointee == NIL_PFN else { panic("add_to_page_cache: slot taken") }
     let p = page(pfn)
     p.pointee.flags |= PG_filecache
     p.pointee.freelist = mapping
     p.pointee.priv = index
     p.pointee.mapcount = -1
-    p.pointee.refcount = 2                   // the cache's and the caller's
+    p.pointee.refcount = 1
     s.pointee = pfn
     Cache.nrPages &+= 1
     lru_add(pfn)
-    major = true
-    return pfn
 }
 
 /// put_cache_page(pfn): drop a reference taken by find_get_page / read_cache_page (the

@@ -13,6 +13,7 @@ func umain(_ argc: Int32, _ argv: UnsafeMutablePointer<CStr>) -> Int32 {
     if streq(name, "echo") { return echo_main(n, argv) }
     if streq(name, "cksum") { return cksum_main(n, argv) }
     if streq(name, "free") { return free_main() }
+    if streq(name, "vmstat") { return vmstat_main() }
     if streq(name, "poweroff") { return poweroff_main() }
     if streq(name, "true") { return 0 }
     if streq(name, "layout") { return layout_main() }

@@ -281,6 +281,35 @@ func free_main() -> Int32 {
     return 0
 }
 
+/// vmstat_main(): procps's `vmstat -s` for what this kernel counts (totals since boot:
+/// the kernel keeps no time base to average over), from /proc/meminfo and /proc/vmstat,
+/// plus the page-fault totals.
+func vmstat_main() -> Int32 {
+    let mi = malloc(2048), vs = malloc(2048)
+    _ = read_file(cstr("/proc/meminfo"), mi, 2048)
+    _ = read_file(cstr("/proc/vmstat"), vs, 2048)
+    let m = up(mi), v = up(vs)
+    let total = proc_value(m, "MemTotal:"), free = proc_value(m, "MemFree:")
+    let st = proc_value(m, "SwapTotal:"), sf = proc_value(m, "SwapFree:")
+    func row(_ n: UInt32, _ what: StaticString) { out().uw(n, 12).c(0x20).s(what).end() }
+    row(total, "K total memory")
+    row(total &- free, "K used memory")
+    row(free, "K free memory")
+    row(proc_value(m, "Cached:"), "K cache")
+    row(proc_value(m, "SwapCached:"), "K swap cache")
+    row(st, "K total swap")
+    row(st &- sf, "K used swap")
+    row(sf, "K free swap")
+    row(proc_value(v, "pgpgin "), "K paged in")
+    row(proc_value(v, "pgpgout "), "K paged out")
+    row(proc_value(v, "pswpin "), "pages swapped in")
+    row(proc_value(v, "pswpout "), "pages swapped out")
+    row(proc_value(v, "pgfault "), "page faults")
+    row(proc_value(v, "pgmajfault "), "major page faults")
+    mfree(vs); mfree(mi)
+    return 0
+}
+
 /// poweroff_main(): reboot(LINUX_REBOOT_CMD_POWER_OFF).
 func poweroff_main() -> Int32 {
     _ = sys(88, 0xFEE1_DEAD, 672_274_793, 0x4321_FEDC)
