@@ -119,6 +119,7 @@ func disk_read_page(_ mapping: UInt32, _ index: UInt32, _ pfn: UInt32) -> Int32 
     let k = kmap(pfn)
     defer { kunmap(pfn) }
     var block = index
+    var size = UInt32.max                        // the block device: no end inside a page
     if mapping != BDEV_MAPPING {
         let i = disk_inode(mapping)
         if index >= (i.size &+ PAGE_SIZE &- 1) / PAGE_SIZE {
@@ -126,11 +127,11 @@ func disk_read_page(_ mapping: UInt32, _ index: UInt32, _ pfn: UInt32) -> Int32 
             return 0
         }
         block = i.start &+ index
+        size = i.size
     }
     let r = ata_read(block &* SECTORS_PER_BLOCK, SECTORS_PER_BLOCK, k)
     if r != 0 { return r }
     if mapping != BDEV_MAPPING {
-        let size = disk_inode(mapping).size
         let end = (index &+ 1) << PAGE_SHIFT
         if end > size { memset_bytes(k &+ (PAGE_SIZE &- (end &- size)), 0, end &- size) }
     }

@@ -209,25 +209,14 @@ func sys_read(_ fd: UInt32, _ ubuf: UInt32, _ n: UInt32) -> UInt32 {
     return m
 }
 
-/// file_read_cached(p, ubuf, m) -> bytes copied (m, or fewer before a fault) from
-/// s86fs file p at its position through the page cache, or -errno. Each page is held
-/// (a reference) while copy_to_user may fault and reclaim.
+/// file_read_cached(p, ubuf, m) -> bytes copied (m, or fewer before a fault or an
+/// I/O error) from s86fs file p at its position through the page cache, or -errno when
+/// nothing could be copied.
 func file_read_cached(_ p: UnsafeMutablePointer<File>, _ ubuf: UInt32, _ m: UInt32) -> UInt32 {
-    let ino = inode(p.pointee.inode).ino
-    var done: UInt32 = 0
-    while done < m {
-        let pos = p.pointee.pos
-        var major = false
-        let pfn = read_cache_page(ino, pos >> PAGE_SHIFT, &major)
-        if pfn == NIL_PFN { return done > 0 ? done : err(Cache.lastError == -12 ? ENOMEM : EIO) }
-        let inPage = pos & ~PAGE_MASK
-        let c = min(m &- done, PAGE_SIZE &- inPage)
-        let ok = copy_to_user(ubuf &+ done, kmap(pfn) &+ inPage, c)
-        kunmap(pfn)
-        put_cache_page(pfn)
-        if !ok { return done > 0 ? done : err(EFAULT) }
-        p.pointee.pos &+= c
-        done &+= c
+    let done = filemap_read(inode(p.pointee.inode).ino, p.pointee.pos, m) { src, at, c in copy_to_user(ubuf &+ at, src, c) }
+    p.pointee.pos &+= done
+    if done == 0 && m > 0 {
+        return err(Cache.lastError == -14 ? EFAULT : Cache.lastError == -12 ? ENOMEM : EIO)
     }
     return done
 }

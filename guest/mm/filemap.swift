@@ -163,18 +163,30 @@ func inode_read(_ i: UInt32, _ off: UInt32, _ kbuf: UInt32, _ n0: UInt32) -> Int
     if off >= ino.size { return 0 }
     let n = min(n0, ino.size &- off)
     if ino.ino == 0 { memcpy_k(kbuf, ino.data &+ off, n); return Int32(n) }
+    let done = filemap_read(ino.ino, off, n) { src, at, c in memcpy_k(kbuf &+ at, src, c); return true }
+    return done == n ? Int32(n) : -1
+}
+
+/// filemap_read(mapping, off, n, copy) -> bytes done of [off, off+n) of mapping: page
+/// by page, the cached frame (read from the disk on a miss) is held and kmapped while
+/// copy(src, at, count) moves count bytes from kernel address src to offset `at` of
+/// the caller's buffer (a user copy may fault, and so reclaim: the held frame stays).
+/// Stops early when a page cannot be read (Cache.lastError says why) or copy fails
+/// (Cache.lastError = -EFAULT).
+func filemap_read(_ mapping: UInt32, _ off: UInt32, _ n: UInt32, _ copy: (UInt32, UInt32, UInt32) -> Bool) -> UInt32 {
     var done: UInt32 = 0
     while done < n {
         let pos = off &+ done
         var major = false
-        let pfn = read_cache_page(ino.ino, pos >> PAGE_SHIFT, &major)
-        if pfn == NIL_PFN { return -1 }
+        let pfn = read_cache_page(mapping, pos >> PAGE_SHIFT, &major)
+        if pfn == NIL_PFN { break }
         let inPage = pos & ~PAGE_MASK
-        let m = min(n &- done, PAGE_SIZE &- inPage)
-        memcpy_k(kbuf &+ done, kmap(pfn) &+ inPage, m)
+        let c = min(n &- done, PAGE_SIZE &- inPage)
+        let ok = copy(kmap(pfn) &+ inPage, done, c)
         kunmap(pfn)
         put_cache_page(pfn)
-        done &+= m
+        if !ok { Cache.lastError = -14; break }
+        done &+= c
     }
-    return Int32(n)
+    return done
 }

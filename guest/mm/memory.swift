@@ -43,9 +43,7 @@ func put_page(_ pfn: UInt32) {
     p.pointee.mapcount &-= 1
     if p.pointee.refcount > 1 {
         p.pointee.refcount &-= 1
-        if p.pointee.refcount == 1 && p.pointee.flags & PG_swapcache != 0 && swap_map(p.pointee.priv).pointee == 1 {
-            free_swap_cache_page(pfn)
-        }
+        free_swap_cache_orphan(pfn)
         return
     }
     p.pointee.mapcount = -1
@@ -139,7 +137,7 @@ func do_file_page(_ mm: UInt32, _ vm: Vma, _ pte: UnsafeMutablePointer<UInt32>, 
     var pfn = cp
     if va &+ PAGE_SIZE <= vm.fileEnd && !(write && vm.flags & VM_SHARED == 0) {
         page(cp).pointee.mapcount &+= 1               // read_cache_page's reference is the mapping's
-        pte.pointee = (cp << PAGE_SHIFT) | (pte_prot(vm.flags) & ~(vm.flags & VM_SHARED != 0 ? 0 : _PAGE_RW))
+        pte.pointee = (cp << PAGE_SHIFT) | (pte_prot(vm.flags) & ~_PAGE_RW)   // shared ones are never writable: read-only fs
     } else {
         pfn = alloc_user_page()
         if pfn == NIL_PFN { put_cache_page(cp); return .oom }

@@ -123,7 +123,17 @@ func swap_free(_ slot: UInt32) {
     m.pointee &-= 1
     if m.pointee == 0 { Swap.free &+= 1; return }
     let pfn = swap_cache(slot).pointee
-    if m.pointee == 1 && pfn != NIL_PFN && page(pfn).pointee.refcount == 1 { free_swap_cache_page(pfn) }
+    if pfn != NIL_PFN { free_swap_cache_orphan(pfn) }
+}
+
+/// free_swap_cache_orphan(pfn): a swap-cache frame that nobody maps (refcount 1: the
+/// cache's) and whose slot nobody else holds (count 1: the cache's) will never be read
+/// again: it is freed with its slot. Anything else is left alone.
+func free_swap_cache_orphan(_ pfn: UInt32) {
+    let p = page(pfn)
+    if p.pointee.flags & PG_swapcache != 0 && p.pointee.refcount == 1 && swap_map(p.pointee.priv).pointee == 1 {
+        free_swap_cache_page(pfn)
+    }
 }
 
 /// free_swap_cache_page(pfn): a swap-cache frame nobody maps leaves the cache (its
