@@ -112,13 +112,14 @@ $(USER_BUILD)/crt0.o: $(USER_DIR)/lib/crt0.S
 	@mkdir -p $(@D)
 	$(CLANG) $(GUEST_CFLAGS) -c -o $@ $<
 
-$(USER_BUILD)/libgcc.o: $(GUEST_DIR)/lib/libgcc.S
+# The kernel's libgcc.S and mem.S (memset/memcpy/memmove/memcmp) serve the user binary too.
+$(USER_BUILD)/libgcc.o $(USER_BUILD)/mem.o: $(USER_BUILD)/%.o: $(GUEST_DIR)/lib/%.S
 	@mkdir -p $(@D)
 	$(CLANG) $(GUEST_CFLAGS) -c -o $@ $<
 
-$(USER_BOX): $(USER_BUILD)/crt0.o $(USER_BUILD)/libgcc.o $(USER_BUILD)/box_swift.o $(USER_DIR)/user.ld
+$(USER_BOX): $(USER_BUILD)/crt0.o $(USER_BUILD)/mem.o $(USER_BUILD)/libgcc.o $(USER_BUILD)/box_swift.o $(USER_DIR)/user.ld
 	$(LLD) -m elf_i386 -static -nostdlib --no-undefined --gc-sections -T $(USER_DIR)/user.ld -o $@ \
-	    $(USER_BUILD)/crt0.o $(USER_BUILD)/libgcc.o $(USER_BUILD)/box_swift.o
+	    $(USER_BUILD)/crt0.o $(USER_BUILD)/mem.o $(USER_BUILD)/libgcc.o $(USER_BUILD)/box_swift.o
 
 # initramfs.S: the file table (name, data, size) and the contents, generated.
 $(GUEST_BUILD)/initramfs.S: $(USER_BOX) $(USER_DIR)/etc/motd $(GUEST_DIR)/guest.mk

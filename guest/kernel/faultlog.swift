@@ -24,8 +24,7 @@ let FAULTLOG_PORT: UInt16 = 0x402   // the debug I/O port (QEMU's isa-debugcon)
 /// allocation, no console output.
 func fault_event(kind: StaticString, pid: Int, addr: UInt32, pfn: UInt32) {
     faultlog_s("kind=")
-    let k = kind.utf8Start
-    for i in 0..<kind.utf8CodeUnitCount { outb(FAULTLOG_PORT, k[i]) }
+    faultlog_s(kind)
     faultlog_s(" pid=")
     faultlog_dec(UInt32(truncatingIfNeeded: pid))
     faultlog_s(" addr=0x")
@@ -49,26 +48,11 @@ private func faultlog_s(_ s: StaticString) {
 
 /// faultlog_dec(v): write v in decimal to the debug port.
 private func faultlog_dec(_ v: UInt32) {
-    var div: UInt32 = 1
-    while v / div >= 10 { div &*= 10 }
-    while div > 0 {
-        outb(FAULTLOG_PORT, 0x30 &+ UInt8(truncatingIfNeeded: (v / div) % 10))
-        div /= 10
-    }
+    fmt_udec(UInt64(v)) { outb(FAULTLOG_PORT, $0) }
 }
 
 /// faultlog_hex(v, digits): write v in lower-case hex, zero-padded to digits (0: as
 /// many as needed, at least one).
 private func faultlog_hex(_ v: UInt32, _ digits: Int) {
-    var n = digits
-    if n == 0 {
-        n = 1
-        while n < 8 && (v >> UInt32(n * 4)) != 0 { n += 1 }
-    }
-    var i = n
-    while i > 0 {
-        i -= 1
-        let nib = UInt8(truncatingIfNeeded: (v >> UInt32(i * 4)) & 0xF)
-        outb(FAULTLOG_PORT, nib < 10 ? 0x30 &+ nib : 0x57 &+ nib)
-    }
+    fmt_hex_digits(UInt64(v), digits: digits) { outb(FAULTLOG_PORT, $0) }
 }

@@ -205,12 +205,18 @@ func fmt_sdec(_ v: Int64, _ emit: (UInt8) -> Void) {
 /// fmt_hex(v, digits, emit): emit "0x" and v in lower-case hex, zero-padded to `digits`
 /// (0: as many as needed, at least one).
 func fmt_hex(_ v: UInt64, digits: Int, _ emit: (UInt8) -> Void) {
+    emit(0x30); emit(0x78)   // "0x"
+    fmt_hex_digits(v, digits: digits, emit)
+}
+
+/// fmt_hex_digits(v, digits, emit): v in lower-case hex without "0x", zero-padded to
+/// `digits` (0: as many as needed, at least one), as Linux's %lx / %08lx.
+func fmt_hex_digits(_ v: UInt64, digits: Int, _ emit: (UInt8) -> Void) {
     var n = digits
     if n == 0 {
         n = 1
         while n < 16 && (v >> UInt64(n * 4)) != 0 { n += 1 }
     }
-    emit(0x30); emit(0x78)   // "0x"
     var i = n
     while i > 0 {
         i -= 1

@@ -78,18 +78,8 @@ func sched_init() {
 /// alloc_task_struct() -> a zeroed Task (state RUNNING) with its signal table and fd
 /// table, not yet in the task table. Panics when the slab is exhausted.
 func alloc_task_struct() -> UInt32 {
-    let t = kmem_cache_alloc(Sched.cacheTask)
+    let t = alloc_task_struct_nopanic()
     if t == 0 { panic("alloc_task_struct: out of memory") }
-    memset_bytes(t, 0, UInt32(MemoryLayout<Task>.stride))
-    let sig = kmalloc(32 * 12, GFP_KERNEL)
-    let files = kmalloc(UInt32(NR_OPEN * 4), GFP_KERNEL)
-    if sig == 0 || files == 0 { panic("alloc_task_struct: out of memory") }
-    memset_bytes(sig, 0, 32 * 12)
-    memset_bytes(files, 0, UInt32(NR_OPEN * 4))
-    task(t).pointee.sigHandlers = sig
-    task(t).pointee.files = files
-    task(t).pointee.state = TASK_RUNNING
-    task(t).pointee.timeslice = TIMESLICE
     return t
 }
 

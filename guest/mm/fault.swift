@@ -129,19 +129,7 @@ extension Printk {
     /// xr(v, digits): append v in lower-case hex without "0x", zero-padded to digits
     /// (0: as many as needed), as Linux's %lx / %08lx.
     @discardableResult func xr(_ v: UInt32, _ digits: Int) -> Printk {
-        if on {
-            var n = digits
-            if n == 0 {
-                n = 1
-                while n < 8 && (v >> UInt32(n * 4)) != 0 { n += 1 }
-            }
-            var i = n
-            while i > 0 {
-                i -= 1
-                let nib = UInt8(truncatingIfNeeded: (v >> UInt32(i * 4)) & 0xF)
-                Console.putc(nib < 10 ? 0x30 &+ nib : 0x57 &+ nib)
-            }
-        }
+        if on { fmt_hex_digits(UInt64(v), digits: digits, Console.putc) }
         return self
     }
 }

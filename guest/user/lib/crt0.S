@@ -1,4 +1,4 @@
-/* crt0.S: the user runtime's assembly: _start, the int 0x80 stub, memory primitives, free. */
+/* crt0.S: the user runtime's assembly: _start, the int 0x80 stub, free (memory primitives: guest/lib/mem.S). */
 .text
 /* _start: the kernel leaves argc at (%esp), argv after it: call umain(argc, argv), */
 /* then exit with its result. */
@@ -50,69 +50,6 @@ sig_restorer:
 .globl priv_hlt
 priv_hlt:
     hlt
-    ret
-
-.globl memset
-memset:
-    pushl %edi
-    movl 8(%esp), %edi
-    movzbl 12(%esp), %eax
-    movl 16(%esp), %ecx
-    movl %edi, %edx
-    rep stosb
-    movl %edx, %eax
-    popl %edi
-    ret
-
-.globl memcpy
-memcpy:
-    pushl %edi
-    pushl %esi
-    movl 12(%esp), %edi
-    movl 16(%esp), %esi
-    movl 20(%esp), %ecx
-    movl %edi, %eax
-    rep movsb
-    popl %esi
-    popl %edi
-    ret
-
-.globl memmove
-memmove:
-    pushl %edi
-    pushl %esi
-    movl 12(%esp), %edi
-    movl 16(%esp), %esi
-    movl 20(%esp), %ecx
-    movl %edi, %eax
-    cmpl %esi, %edi
-    jbe 1f
-    leal -1(%esi,%ecx), %esi
-    leal -1(%edi,%ecx), %edi
-    std
-    rep movsb
-    cld
-    jmp 2f
-1:  rep movsb
-2:  popl %esi
-    popl %edi
-    ret
-
-.globl memcmp
-memcmp:
-    pushl %esi
-    pushl %edi
-    movl 12(%esp), %esi
-    movl 16(%esp), %edi
-    movl 20(%esp), %ecx
-    xorl %eax, %eax
-    repe cmpsb
-    je 1f
-    movzbl -1(%esi), %eax
-    movzbl -1(%edi), %edx
-    subl %edx, %eax
-1:  popl %edi
-    popl %esi
     ret
 
 /* free(p): the runtime's allocations come from a bump arena: nothing to do. */
