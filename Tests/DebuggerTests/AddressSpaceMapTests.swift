@@ -199,14 +199,7 @@ extension AddressSpaceMapTests {
 extension AddressSpaceMapTests {
     /// `map` through the Debugger on the page-fault benchmark (skips when the image is missing).
     func testMapCommandOnARealMachine() throws {
-        let dir = ProcessInfo.processInfo.environment["SWIFT86_BENCH_DIR"] ?? "build/bench"
-        let image = dir + "/fault.elf"
-        guard FileManager.default.fileExists(atPath: image) else { throw XCTSkip("\(image) missing: run `make test`") }
-        var config = Machine.Config()
-        config.serial = .none
-        let m = try Machine(config: config)
-        try m.load(kernelPath: image)
-        let d = Debugger(machine: m)
+        let d = try makeFaultDebugger()
         XCTAssertTrue(d.mapCommand([]).hasPrefix("map: paging is off"))
         XCTAssertTrue(d.mapCommand(["zz"]).hasPrefix("map: bad argument"))
         XCTAssertTrue(d.mapCommand(["--svg"]).hasPrefix("map: --svg needs"))

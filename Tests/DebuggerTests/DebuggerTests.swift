@@ -5,21 +5,22 @@ import Debugger
 import PCMachine
 import X86CPU
 
-final class DebuggerTests: XCTestCase {
-    /// A machine with build/bench/fault.elf loaded, under a debugger (skips when the image is missing).
-    func makeDebugger() throws -> Debugger {
-        let dir = ProcessInfo.processInfo.environment["SWIFT86_BENCH_DIR"] ?? "build/bench"
-        let image = dir + "/fault.elf"
-        guard FileManager.default.fileExists(atPath: image) else { throw XCTSkip("\(image) missing: run `make test`") }
-        var config = Machine.Config()
-        config.serial = .none
-        let m = try Machine(config: config)
-        try m.load(kernelPath: image)
-        return Debugger(machine: m)
-    }
+/// A machine with build/bench/fault.elf loaded, under a debugger (skips when the image
+/// is missing). Shared by the suites of this target.
+func makeFaultDebugger() throws -> Debugger {
+    let dir = ProcessInfo.processInfo.environment["SWIFT86_BENCH_DIR"] ?? "build/bench"
+    let image = dir + "/fault.elf"
+    guard FileManager.default.fileExists(atPath: image) else { throw XCTSkip("\(image) missing: run `make test`") }
+    var config = Machine.Config()
+    config.serial = .none
+    let m = try Machine(config: config)
+    try m.load(kernelPath: image)
+    return Debugger(machine: m)
+}
 
+final class DebuggerTests: XCTestCase {
     func testExpressionsRegistersAndSymbols() throws {
-        let d = try makeDebugger()
+        let d = try makeFaultDebugger()
         XCTAssertEqual(d.evaluate("0x10"), 16)
         XCTAssertEqual(d.evaluate("10+0x10-2"), 24)
         XCTAssertEqual(d.evaluate("$eip"), 0x1000C8)
@@ -33,7 +34,7 @@ final class DebuggerTests: XCTestCase {
     }
 
     func testStepBreakpointAndCatch() throws {
-        let d = try makeDebugger()
+        let d = try makeFaultDebugger()
         XCTAssertEqual(d.stepInstructions(1), .stepped)
         XCTAssertEqual(d.cpu.icount, 1)
         d.catchVector(14)
@@ -51,7 +52,7 @@ final class DebuggerTests: XCTestCase {
     }
 
     func testPhysicalWatchpointSeesThePTEWrite() throws {
-        let d = try makeDebugger()
+        let d = try makeFaultDebugger()
         d.addWatchpoint(.physical, 0x108000, length: 4)
         guard case .watchpoint(_, _, let pa, true) = d.resume() else { return XCTFail("no watchpoint stop") }
         XCTAssertEqual(pa & ~3, 0x108000)
@@ -61,7 +62,7 @@ final class DebuggerTests: XCTestCase {
     /// A not-present PTE's other bits are the OS's: `page` shows them raw (no flag
     /// names) and recognizes the swift86 guest's swap entry (slot << 8 | 0x2).
     func testPageWalkOfANotPresentEntryWithOSBits() throws {
-        let d = try makeDebugger()
+        let d = try makeFaultDebugger()
         d.addWatchpoint(.physical, 0x108000, length: 4)
         guard case .watchpoint = d.resume() else { return XCTFail("no watchpoint stop") }
         let pde = d.cpu.memory.load32((d.cpu.cr3 & ~0xFFF) + (0x4000_0000 >> 22) * 4)
@@ -75,13 +76,13 @@ final class DebuggerTests: XCTestCase {
     }
 
     func testRunToExactInstructionCount() throws {
-        let d = try makeDebugger()
+        let d = try makeFaultDebugger()
         XCTAssertEqual(d.resume(untilCount: 12345), .reachedCount(12345))
         XCTAssertEqual(d.cpu.icount, 12345)
     }
 
     func testCommandsNeverTrapOnBadInput() throws {
-        let d = try makeDebugger()
+        let d = try makeFaultDebugger()
         for line in ["", "x/", "x/99999xw 0xffffffff", "xp/4xb 0xfffffff0", "page", "page zz", "break", "watch",
                      "info", "info gdt 9999", "info idt 300", "set", "set $nope = 1", "set *0xdeadbeef = 1", "catch vector 999",
                      "delete 42", "disas 0xfffffff0 5", "help x", "frobnicate", "until", "run-to 1"] {
@@ -92,7 +93,7 @@ final class DebuggerTests: XCTestCase {
 
     /// Snapshots restore the whole machine; reverse execution lands on the exact earlier state.
     func testSnapshotsAndReverseExecution() throws {
-        let d = try makeDebugger()
+        let d = try makeFaultDebugger()
         _ = d.stepInstructions(40)
         let regsAt40 = (d.cpu.eip, d.cpu.reg32(.eax), d.cpu.reg32(.esp), d.cpu.eflags)
         _ = d.saveSnapshot("s")

@@ -68,20 +68,8 @@ final class DebuggerSessionTests: XCTestCase {
 
     /// Stock gdb in batch mode against `swift86 boot -S -gdb tcp::PORT`.
     func testStockGDBDrivesTheStub() throws {
-        try Artifacts.require(Artifacts.swift86)
-        let image = Artifacts.benchDir + "/fault.elf"
-        try Artifacts.require(image)
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else {
-            throw XCTSkip("gdb is not installed: the GDB stub test needs stock gdb (apt-get install gdb)")
-        }
-        let port = 20000 + Int(getpid() % 20000)
-        let emu = Process()
-        emu.executableURL = URL(fileURLWithPath: Artifacts.swift86)
-        emu.arguments = ["boot", "-S", "-gdb", "tcp::\(port)", "-serial", "none", image]
-        emu.standardError = Pipe()
-        try emu.run()
+        let (port, emu) = try startGDBStub(salt: 0)
         defer { if emu.isRunning { emu.terminate() } }
-        usleep(300_000)
         let gdb = try Run.exec("/usr/bin/gdb", ["-batch", "-nx",
             "-ex", "target remote 127.0.0.1:\(port)",
             "-ex", "info registers eip",
@@ -107,20 +95,30 @@ final class DebuggerSessionTests: XCTestCase {
 }
 
 /// gdb sees the control registers and, like QEMU's stub, physical memory on request.
+/// startGDBStub(salt) -> (port, process): `swift86 boot -S -gdb tcp::PORT` on the fault
+/// benchmark, listening (the port from the pid and salt, so parallel suites differ);
+/// skips when the emulator, the image or stock gdb is missing. The caller terminates it.
+func startGDBStub(salt: Int32) throws -> (Int, Process) {
+    try Artifacts.require(Artifacts.swift86)
+    let image = Artifacts.benchDir + "/fault.elf"
+    try Artifacts.require(image)
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else {
+        throw XCTSkip("gdb is not installed: the GDB stub tests need stock gdb (apt-get install gdb)")
+    }
+    let port = 20000 + Int((getpid() + salt) % 20000)
+    let emu = Process()
+    emu.executableURL = URL(fileURLWithPath: Artifacts.swift86)
+    emu.arguments = ["boot", "-S", "-gdb", "tcp::\(port)", "-serial", "none", image]
+    emu.standardError = Pipe()
+    try emu.run()
+    usleep(300_000)
+    return (port, emu)
+}
+
 final class GDBStubSystemTests: XCTestCase {
     func testControlRegistersAndPhysicalMemoryMode() throws {
-        try Artifacts.require(Artifacts.swift86)
-        let image = Artifacts.benchDir + "/fault.elf"
-        try Artifacts.require(image)
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else { throw XCTSkip("gdb is not installed") }
-        let port = 20000 + Int((getpid() + 7919) % 20000)
-        let emu = Process()
-        emu.executableURL = URL(fileURLWithPath: Artifacts.swift86)
-        emu.arguments = ["boot", "-S", "-gdb", "tcp::\(port)", "-serial", "none", image]
-        emu.standardError = Pipe()
-        try emu.run()
+        let (port, emu) = try startGDBStub(salt: 7919)
         defer { if emu.isRunning { emu.terminate() } }
-        usleep(300_000)
         let r = try Run.exec("/usr/bin/gdb", ["-batch", "-nx", "-ex", "target remote 127.0.0.1:\(port)",
             "-ex", "break *0x10008d", "-ex", "continue", "-ex", "info registers cr2 cr3",
             "-ex", "maint packet Qqemu.PhyMemMode:1", "-ex", "x/xw 0x106400",
