@@ -84,7 +84,7 @@ final class DebuggerTests: XCTestCase {
     func testCommandsNeverTrapOnBadInput() throws {
         let d = try makeFaultDebugger()
         for line in ["", "x/", "x/99999xw 0xffffffff", "xp/4xb 0xfffffff0", "page", "page zz", "break", "watch",
-                     "info", "info gdt 9999", "info idt 300", "set", "set $nope = 1", "set *0xdeadbeef = 1", "catch vector 999",
+                     "info", "info gdt 9999", "irq", "irq zz", "irq 99", "irq 1 2", "info idt 300", "set", "set $nope = 1", "set *0xdeadbeef = 1", "catch vector 999",
                      "delete 42", "disas 0xfffffff0 5", "help x", "frobnicate", "until", "run-to 1"] {
             _ = d.execute(line)
         }
